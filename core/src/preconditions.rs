@@ -1,0 +1,106 @@
+//! Entity tags and `If-Match` (RFC 9110 §8.8.3, §13.1.1): how clients say
+//! "change this only if nobody else has since I read it".
+
+use crate::users::Version;
+
+/// The strong entity tag of a user version, e.g. `"3"`.
+pub fn etag(version: Version) -> String {
+    format!("\"{}\"", version.0)
+}
+
+/// A parsed `If-Match` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header: the write applies to whatever version is current.
+    Absent,
+    /// `If-Match: *`: the resource must exist.
+    Any,
+    /// A list of entity tags; the write applies only if the current one is listed.
+    Tags(Vec<String>),
+}
+
+/// The header is not a valid `If-Match` value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("If-Match must be `*` or a list of quoted entity tags such as \"3\"")]
+pub struct InvalidIfMatch;
+
+impl IfMatch {
+    pub fn parse(header: Option<&str>) -> Result<Self, InvalidIfMatch> {
+        let Some(header) = header.map(str::trim) else {
+            return Ok(Self::Absent);
+        };
+        if header == "*" {
+            return Ok(Self::Any);
+        }
+        let tags: Vec<String> = header
+            .split(',')
+            .map(str::trim)
+            .filter(|tag| !tag.is_empty())
+            .map(|tag| {
+                let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+                let valid = opaque.len() >= 2
+                    && opaque.starts_with('"')
+                    && opaque.ends_with('"')
+                    && !opaque[1..opaque.len() - 1].contains('"');
+                if valid {
+                    Ok(tag.to_owned())
+                } else {
+                    Err(InvalidIfMatch)
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        if tags.is_empty() {
+            return Err(InvalidIfMatch);
+        }
+        Ok(Self::Tags(tags))
+    }
+
+    /// Whether a write to the resource at `version` may go ahead.
+    /// If-Match uses the strong comparison: a weak tag never matches.
+    pub fn allows(&self, version: Version) -> bool {
+        match self {
+            Self::Absent | Self::Any => true,
+            Self::Tags(tags) => {
+                let current = etag(version);
+                tags.iter().any(|tag| *tag == current)
+            }
+        }
+    }
+
+    /// Whether the client named the version it read, so a concurrent change
+    /// must fail its write rather than be merged into it.
+    pub fn names_a_version(&self) -> bool {
+        matches!(self, Self::Tags(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_and_star_allow_any_version() {
+        assert!(IfMatch::parse(None).unwrap().allows(Version(9)));
+        assert!(IfMatch::parse(Some("*")).unwrap().allows(Version(9)));
+    }
+
+    #[test]
+    fn a_list_allows_only_its_versions() {
+        let header = IfMatch::parse(Some(r#""2", "5""#)).unwrap();
+        assert!(header.allows(Version(5)));
+        assert!(!header.allows(Version(3)));
+    }
+
+    #[test]
+    fn weak_tags_never_match() {
+        let header = IfMatch::parse(Some(r#"W/"5""#)).unwrap();
+        assert!(!header.allows(Version(5)));
+    }
+
+    #[test]
+    fn unquoted_or_empty_values_are_invalid() {
+        for bad in ["5", "", r#""5"#, r#"", "#, r#""a"b""#] {
+            assert_eq!(IfMatch::parse(Some(bad)), Err(InvalidIfMatch), "{bad:?}");
+        }
+    }
+}

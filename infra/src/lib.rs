@@ -1,0 +1,13 @@
+//! Adapters that plug real infrastructure into the core's ports.
+//!
+//! - [`local`]: embedded, persistent, crash-safe stand-ins, so the whole system
+//!   runs on a laptop with no cloud account (`cargo run --release`).
+//! - [`aws`]: the same ports on AWS services through the official SDK crates.
+//!
+//! Both pass one conformance suite (`tests/users_conformance.rs`).
+
+pub mod aws;
+pub mod clock;
+pub mod local;
+
+pub use clock::SystemClock;

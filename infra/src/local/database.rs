@@ -1,0 +1,80 @@
+//! Opening the embedded database file and running its blocking transactions
+//! off the async runtime.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use millions_core::StoreError;
+use redb::Database;
+
+/// Why the embedded database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error("cannot create the data folder {path}")]
+    CreateFolder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path} (is another instance of the local stack using it?)")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: redb::DatabaseError,
+    },
+}
+
+/// The embedded database of the local stack: one file under the data folder.
+#[derive(Clone)]
+pub struct EmbeddedDatabase {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+impl EmbeddedDatabase {
+    /// File name of the database inside the data folder.
+    pub const FILE_NAME: &'static str = "millions.redb";
+
+    /// Opens (creating if needed) the database in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, EmbeddedError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| EmbeddedError::CreateFolder {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(Self::FILE_NAME);
+        let db = Database::create(&path).map_err(|source| EmbeddedError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            db: Arc::new(db),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn handle(&self) -> &Database {
+        &self.db
+    }
+
+    /// Runs a write transaction on tokio's blocking pool: a commit waits for
+    /// `fsync`, which must not stall the threads serving requests.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&db))
+            .await
+            .map_err(StoreError::unavailable)?
+    }
+}
+
+/// Every redb failure means the same to a caller: the store could not answer.
+pub(crate) fn unavailable(error: impl Into<redb::Error>) -> StoreError {
+    StoreError::unavailable(error.into())
+}

@@ -1,0 +1,12 @@
+//! Embedded stand-ins for the cloud data services, for the local stack.
+//!
+//! One [redb](https://docs.rs/redb) file holds every table. redb commits are
+//! copy-on-write B-tree updates made durable with `fsync` before `commit`
+//! returns, so a write the API has acknowledged survives `kill -9` and power
+//! loss, and a torn write is never visible after a restart.
+
+mod database;
+mod users;
+
+pub use database::{EmbeddedDatabase, EmbeddedError};
+pub use users::EmbeddedUsers;
