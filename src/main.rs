@@ -1,1 +1,23 @@
-fn main() {}
+//! The local stack: the whole of millions on one machine.
+//!
+//! `cargo run --release` serves the API on 127.0.0.1 with embedded,
+//! persistent stand-ins for the cloud's data services, so nothing but this
+//! repository is needed. `--backend aws` serves the same router on DynamoDB.
+
+mod cli;
+mod logging;
+mod seed;
+mod serve;
+mod shutdown;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = cli::Cli::parse();
+    logging::init(cli.log_format);
+    match cli.command {
+        Some(cli::Command::Seed(args)) => seed::run(&cli.store, &args).await,
+        None => serve::run(&cli.store, &cli.serve).await,
+    }
+}

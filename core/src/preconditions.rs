@@ -74,9 +74,28 @@ impl IfMatch {
     }
 }
 
+/// Whether an `If-None-Match` header names the current representation, so a
+/// `GET` can answer 304 Not Modified. Uses the weak comparison (RFC 9110 §13.1.2).
+pub fn if_none_match_hits(header: &str, version: Version) -> bool {
+    let current = etag(version);
+    header.trim() == "*"
+        || header
+            .split(',')
+            .map(|tag| tag.trim().trim_start_matches("W/"))
+            .any(|tag| tag == current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        assert!(if_none_match_hits(r#"W/"4", "5""#, Version(5)));
+        assert!(if_none_match_hits(r#"W/"5""#, Version(5)));
+        assert!(if_none_match_hits("*", Version(1)));
+        assert!(!if_none_match_hits(r#""4""#, Version(5)));
+    }
 
     #[test]
     fn absent_and_star_allow_any_version() {

@@ -10,4 +10,4 @@ pub mod aws;
 pub mod clock;
 pub mod local;
 
-pub use clock::SystemClock;
+pub use clock::{random_node_id, SystemClock};

@@ -1,0 +1,99 @@
+//! The one place where failures become HTTP answers: every error leaves as
+//! `application/problem+json` (RFC 9457) with the right status code.
+
+use std::any::Any;
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use millions_core::preconditions::etag;
+use millions_core::problem::PROBLEM_JSON;
+use millions_core::users::UserError;
+use millions_core::{Problem, StoreError};
+
+/// An error answer: a problem document plus, for 412, the current `ETag`.
+#[derive(Debug)]
+pub struct ApiError {
+    problem: Problem,
+    etag: Option<String>,
+}
+
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> Self {
+        Self { problem, etag: None }
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(error: UserError) -> Self {
+        match &error {
+            UserError::NotFound(id) => Problem::not_found(format!("there is no user {id}")).into(),
+            UserError::PreconditionFailed { current, .. } => Self {
+                problem: Problem::precondition_failed(format!(
+                    "{error}; read it again and retry with If-Match: {}",
+                    etag(*current)
+                )),
+                etag: Some(etag(*current)),
+            },
+            UserError::Invalid(violations) => Problem::invalid_fields(violations.clone()).into(),
+            UserError::Contended(_) => Problem::conflict(error.to_string()).into(),
+            UserError::Store(StoreError::Unavailable(source)) => {
+                tracing::error!(error = %source, "data store unavailable");
+                Problem::unavailable("the data store did not answer; try again shortly").into()
+            }
+            UserError::Store(other) => {
+                // The service maps every other store outcome itself; reaching
+                // here is a bug, so it is logged and answered as one.
+                tracing::error!(error = %other, "unexpected store outcome");
+                Problem::internal().into()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = problem_response(&self.problem);
+        if let Some(tag) = self.etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
+            response.headers_mut().insert(header::ETAG, tag);
+        }
+        if self.problem.status == 503 {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).expect("a problem always serializes");
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, PROBLEM_JSON)
+        .body(Body::from(body))
+        .expect("static headers are valid")
+}
+
+pub async fn not_found(uri: axum::http::Uri) -> ApiError {
+    Problem::not_found(format!("nothing is served at {}", uri.path()))
+        .with_instance(uri.path())
+        .into()
+}
+
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    Problem::method_not_allowed(format!("{method} is not supported on {}", uri.path()))
+        .with_instance(uri.path())
+        .into()
+}
+
+pub fn panic_to_problem(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = message, "handler panicked");
+    problem_response(&Problem::internal())
+}

@@ -1,0 +1,89 @@
+//! Request extractors that turn every malformed input into a precise problem
+//! instead of axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use millions_core::preconditions::IfMatch;
+use millions_core::{Problem, UserId};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::MAX_BODY_BYTES;
+
+/// A JSON request body: `Content-Type` must be JSON (`application/json` or any
+/// `+json` type such as `application/merge-patch+json`), the body at most
+/// [`MAX_BODY_BYTES`], and it must parse.
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        require_json_content_type(request.headers())?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::too_large(MAX_BODY_BYTES)
+            } else {
+                Problem::malformed_body(format!("the body could not be read: {rejection}"))
+            }
+        })?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|error| Problem::malformed_body(format!("the body is not valid JSON: {error}")))?;
+        Ok(Self(value))
+    }
+}
+
+fn require_json_content_type(headers: &axum::http::HeaderMap) -> Result<(), Problem> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(Problem::unsupported_media_type(
+            "send the body with Content-Type: application/json",
+        ));
+    };
+    let mime: Option<mime::Mime> = value.to_str().ok().and_then(|text| text.parse().ok());
+    match mime {
+        Some(mime) if mime.type_() == mime::APPLICATION && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)) => Ok(()),
+        _ => Err(Problem::unsupported_media_type(format!(
+            "the body must be JSON (application/json), not {}",
+            value.to_str().unwrap_or("an unreadable type")
+        ))),
+    }
+}
+
+/// The `{id}` path segment as a [`UserId`]; anything else is a 400.
+pub struct UserIdPath(pub UserId);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| Problem::bad_path(rejection.body_text()))?;
+        raw.parse()
+            .map(Self)
+            .map_err(|error| Problem::bad_path(format!("`{raw}` is not a user id: {error}")).into())
+    }
+}
+
+/// The `If-Match` header, parsed.
+pub struct IfMatchHeader(pub IfMatch);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatchHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = match parts.headers.get(header::IF_MATCH) {
+            None => None,
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .map_err(|_| Problem::bad_header("If-Match must be ASCII"))?,
+            ),
+        };
+        IfMatch::parse(header)
+            .map(Self)
+            .map_err(|error| Problem::bad_header(error.to_string()).into())
+    }
+}

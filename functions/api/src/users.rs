@@ -1,0 +1,150 @@
+//! `/users`: create, read, replace, patch and delete the chapter's user object.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use millions_core::preconditions::{etag, if_none_match_hits};
+use millions_core::{Problem, StoredUser, User, UserProfile};
+
+use crate::error::ApiError;
+use crate::extract::{IfMatchHeader, JsonBody, UserIdPath};
+use crate::ApiState;
+
+pub fn routes() -> Router<Arc<ApiState>> {
+    Router::new().route("/users", post(create_user)).route(
+        "/users/{id}",
+        get(get_user).put(replace_user).patch(patch_user).delete(delete_user),
+    )
+}
+
+/// A user with its `ETag` header.
+fn user_response(status: StatusCode, user: StoredUser) -> Response {
+    let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
+    let mut response = (status, Json(user.into_user())).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    response
+}
+
+/// Creates a user. The server assigns the id.
+#[utoipa::path(
+    post, path = "/users", tag = "users",
+    request_body(content = UserProfile, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `Location` names the new user", body = User,
+         headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not declared as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, of the wrong type or invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_user(State(state): State<Arc<ApiState>>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let user = state.users.create(body).await?;
+    let location = HeaderValue::from_str(&format!("/users/{}", user.id)).expect("a path is ASCII");
+    let mut response = user_response(StatusCode::CREATED, user);
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+/// Reads a user. Answers 304 when `If-None-Match` names the current version.
+#[utoipa::path(
+    get, path = "/users/{id}", tag = "users",
+    params(("id" = u64, Path, description = "The user's id")),
+    responses(
+        (status = 200, body = User, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the version named in If-None-Match"),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_user(
+    State(state): State<Arc<ApiState>>,
+    UserIdPath(id): UserIdPath,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = state.users.get(id).await?;
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| if_none_match_hits(value, user.version));
+    if not_modified {
+        let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
+    }
+    Ok(user_response(StatusCode::OK, user))
+}
+
+/// Replaces a user's whole profile. With `If-Match`, only if unchanged since read.
+#[utoipa::path(
+    put, path = "/users/{id}", tag = "users",
+    params(("id" = u64, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
+    request_body(content = UserProfile, content_type = "application/json"),
+    responses(
+        (status = 200, body = User, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The user changed since the version in If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replace_user(
+    State(state): State<Arc<ApiState>>,
+    UserIdPath(id): UserIdPath,
+    IfMatchHeader(if_match): IfMatchHeader,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let user = state.users.replace(id, body, &if_match).await?;
+    Ok(user_response(StatusCode::OK, user))
+}
+
+/// Changes some fields of a user with a JSON Merge Patch (RFC 7396).
+#[utoipa::path(
+    patch, path = "/users/{id}", tag = "users",
+    params(("id" = u64, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+                 example = json!({"address": {"city": "Boston"}})),
+    responses(
+        (status = 200, body = User, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The user changed since the version in If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch_user(
+    State(state): State<Arc<ApiState>>,
+    UserIdPath(id): UserIdPath,
+    IfMatchHeader(if_match): IfMatchHeader,
+    JsonBody(patch): JsonBody,
+) -> Result<Response, ApiError> {
+    let user = state.users.patch(id, patch, &if_match).await?;
+    Ok(user_response(StatusCode::OK, user))
+}
+
+/// Deletes a user. With `If-Match`, only if unchanged since read.
+#[utoipa::path(
+    delete, path = "/users/{id}", tag = "users",
+    params(("id" = u64, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_user(
+    State(state): State<Arc<ApiState>>,
+    UserIdPath(id): UserIdPath,
+    IfMatchHeader(if_match): IfMatchHeader,
+) -> Result<StatusCode, ApiError> {
+    state.users.delete(id, &if_match).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

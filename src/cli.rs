@@ -1,0 +1,81 @@
+//! Command-line flags; each has an environment variable (12-factor) and a
+//! default that runs locally.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "millions", version, about = "The millions local stack: the API on embedded stand-ins for DynamoDB")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Log lines as JSON objects (for log shippers) or as text (for people).
+    #[arg(long, env = "MILLIONS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Load synthetic users straight into the embedded store (for benchmarks and demos).
+    Seed(SeedArgs),
+}
+
+/// Where the data lives.
+#[derive(Args, Debug)]
+pub struct StoreArgs {
+    /// `local`: the embedded store under --data-dir. `aws`: DynamoDB, configured
+    /// by the standard AWS environment (AWS_REGION, AWS_ENDPOINT_URL, ...).
+    #[arg(long, env = "MILLIONS_BACKEND", value_enum, default_value_t = Backend::Local, global = true)]
+    pub backend: Backend,
+    /// Folder of the embedded store (local backend).
+    #[arg(long, env = "MILLIONS_DATA_DIR", default_value = ".millions-data", global = true)]
+    pub data_dir: PathBuf,
+    /// DynamoDB table of users (aws backend).
+    #[arg(long, env = "MILLIONS_USERS_TABLE", default_value = "millions-users", global = true)]
+    pub users_table: String,
+    /// Create the DynamoDB tables if they are missing (aws backend; for emulators and
+    /// development accounts: in production Terraform owns the tables).
+    #[arg(long, env = "MILLIONS_CREATE_TABLES", global = true)]
+    pub create_tables: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MILLIONS_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one (the log says which).
+    #[arg(long, short, env = "MILLIONS_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Node number (0-31) for the id generator; random when not given.
+    #[arg(long, env = "MILLIONS_NODE_ID", value_parser = clap::value_parser!(u16).range(0..32))]
+    pub node_id: Option<u16>,
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// How many users to create.
+    #[arg(long, default_value_t = 100_000)]
+    pub users: u64,
+    /// Write the new users' ids to this file, one per line.
+    #[arg(long)]
+    pub ids_out: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Local,
+    Aws,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
