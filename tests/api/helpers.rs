@@ -1,0 +1,135 @@
+//! Starting and stopping the local stack for a test.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// The local stack running as a child process.
+pub struct TestStack {
+    pub address: String,
+    pub client: reqwest::Client,
+    child: Child,
+    logs: mpsc::Receiver<String>,
+}
+
+impl TestStack {
+    /// Starts the stack on the embedded store in `data_dir`.
+    pub fn start(data_dir: &Path) -> Self {
+        Self::start_with(&["--data-dir", data_dir.to_str().unwrap()], &[])
+    }
+
+    /// Starts the stack with extra flags and environment variables.
+    pub fn start_with(args: &[&str], env: &[(&str, String)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_millions"))
+            .args(["--port", "0", "--log-format", "json"])
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the millions binary starts");
+        // Forward every log line to the test, which reads the address from
+        // the first ones; the thread also keeps the pipe from filling up.
+        let (sender, logs) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let address = loop {
+            let line = logs
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the stack logs its address within 30 s");
+            let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if event["message"].as_str().is_some_and(|m| m.starts_with("listening on")) {
+                break format!("http://{}", event["address"].as_str().unwrap());
+            }
+        };
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            child,
+            logs,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Asks the stack to stop with SIGTERM and waits for it; returns its exit
+    /// status and every log line it wrote since starting.
+    pub fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        let lines = self.logs.try_iter().collect();
+        (status, lines)
+    }
+
+    /// Kills the stack at once (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub async fn create_user(&self, body: &Value) -> reqwest::Response {
+        self.client.post(self.url("/users")).json(body).send().await.unwrap()
+    }
+
+    /// Creates the chapter's John Smith and returns (id, etag).
+    pub async fn create_john(&self) -> (u64, String) {
+        let response = self.create_user(&john()).await;
+        assert_eq!(response.status(), 201);
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        let user: Value = response.json().await.unwrap();
+        (user["id"].as_u64().unwrap(), etag)
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The user from the chapter, without its id.
+pub fn john() -> Value {
+    json!({
+        "firstName": "John",
+        "lastName": "Smith",
+        "address": {
+            "streetAddress": "21 2nd Street",
+            "city": "New York",
+            "state": "NY",
+            "postalCode": 10021
+        },
+        "phoneNumbers": ["212 555-1234", "646 555-4567"]
+    })
+}
+
+/// A fresh data folder, removed when dropped.
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Asserts that a response is an RFC 9457 problem with this status, and
+/// returns its body.
+pub async fn expect_problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], status);
+    assert!(problem["type"].is_string() && problem["title"].is_string(), "{problem}");
+    assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()), "{problem}");
+    problem
+}

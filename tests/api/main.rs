@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `millions` binary, started per test on a free
+//! port with a fresh data folder, driven over HTTP like any client.
+
+mod aws_backend;
+mod concurrency;
+mod durability;
+mod helpers;
+mod invalid_input;
+mod users;
