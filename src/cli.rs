@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "millions", version, about = "The millions local stack: the API on embedded stand-ins for DynamoDB")]
+#[command(
+    name = "millions",
+    version,
+    about = "The millions local stack: the API on embedded stand-ins for DynamoDB"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -34,10 +38,20 @@ pub struct StoreArgs {
     #[arg(long, env = "MILLIONS_BACKEND", value_enum, default_value_t = Backend::Local, global = true)]
     pub backend: Backend,
     /// Folder of the embedded store (local backend).
-    #[arg(long, env = "MILLIONS_DATA_DIR", default_value = ".millions-data", global = true)]
+    #[arg(
+        long,
+        env = "MILLIONS_DATA_DIR",
+        default_value = ".millions-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// DynamoDB table of users (aws backend).
-    #[arg(long, env = "MILLIONS_USERS_TABLE", default_value = "millions-users", global = true)]
+    #[arg(
+        long,
+        env = "MILLIONS_USERS_TABLE",
+        default_value = "millions-users",
+        global = true
+    )]
     pub users_table: String,
     /// Create the DynamoDB tables if they are missing (aws backend; for emulators and
     /// development accounts: in production Terraform owns the tables).

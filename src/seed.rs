@@ -19,7 +19,8 @@ pub async fn run(store: &StoreArgs, args: &SeedArgs) -> anyhow::Result<()> {
     let users = EmbeddedUsers::new(EmbeddedDatabase::open(&store.data_dir)?)?;
     let mut ids_out = match &args.ids_out {
         Some(path) => Some(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => None,
     };

@@ -21,7 +21,9 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
-    let local = listener.local_addr().context("cannot read the listening address")?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
     tracing::info!(address = %local, node, "listening on http://{local}");
     axum::serve(listener, app)
         .with_graceful_shutdown(crate::shutdown::signal())
@@ -37,11 +39,14 @@ pub async fn open_users(store: &StoreArgs) -> anyhow::Result<Arc<dyn Users>> {
         Backend::Local => {
             let db = EmbeddedDatabase::open(&store.data_dir)?;
             tracing::info!(path = %db.path().display(), "embedded data store at {}", db.path().display());
-            Ok(Arc::new(EmbeddedUsers::new(db).context("cannot prepare the users table")?))
+            Ok(Arc::new(
+                EmbeddedUsers::new(db).context("cannot prepare the users table")?,
+            ))
         }
         Backend::Aws => {
             let config = millions_infra::aws::load_config().await;
-            let users = DynamoUsers::new(aws_sdk_dynamodb::Client::new(&config), &store.users_table);
+            let users =
+                DynamoUsers::new(aws_sdk_dynamodb::Client::new(&config), &store.users_table);
             if store.create_tables {
                 users
                     .create_table_if_missing()

@@ -137,7 +137,10 @@ impl IdGenerator {
     /// A clock that steps backwards does not produce duplicates: the generator
     /// keeps counting from the latest millisecond it has seen.
     pub fn next_id(&self, now_ms: u64) -> Result<UserId, Exhausted> {
-        let mut state = self.state.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         let now = now_ms.saturating_sub(EPOCH_MS).max(1);
         if now > state.last_ms {
             state.last_ms = now;
@@ -167,12 +170,9 @@ mod tests {
         let mut previous = 0;
         let mut seen = HashSet::new();
         for i in 0..1000 {
-            let id = loop {
-                match generator.next_id(NOW + i / 100) {
-                    Ok(id) => break id,
-                    Err(Exhausted) => panic!("exhausted at {i}"),
-                }
-            };
+            let id = generator
+                .next_id(NOW + i / 100)
+                .unwrap_or_else(|_| panic!("exhausted at {i}"));
             assert!(id.get() > previous, "{id} after {previous}");
             previous = id.get();
             assert!(seen.insert(id));
@@ -219,10 +219,20 @@ mod tests {
     fn parsing_rejects_anything_but_digits_in_range() {
         assert_eq!("12".parse::<UserId>().unwrap().get(), 12);
         for bad in ["", "abc", "-1", "+5", "1.5", " 7", "1e3"] {
-            assert_eq!(bad.parse::<UserId>(), Err(InvalidUserId::NotANumber), "{bad:?}");
+            assert_eq!(
+                bad.parse::<UserId>(),
+                Err(InvalidUserId::NotANumber),
+                "{bad:?}"
+            );
         }
         assert_eq!("0".parse::<UserId>(), Err(InvalidUserId::OutOfRange));
-        assert_eq!("9007199254740992".parse::<UserId>(), Err(InvalidUserId::OutOfRange));
-        assert_eq!("99999999999999999999".parse::<UserId>(), Err(InvalidUserId::OutOfRange));
+        assert_eq!(
+            "9007199254740992".parse::<UserId>(),
+            Err(InvalidUserId::OutOfRange)
+        );
+        assert_eq!(
+            "99999999999999999999".parse::<UserId>(),
+            Err(InvalidUserId::OutOfRange)
+        );
     }
 }

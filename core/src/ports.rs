@@ -51,7 +51,11 @@ pub trait Users: Send + Sync {
     async fn insert(&self, user: &StoredUser) -> Result<(), StoreError>;
 
     /// Reads a user, `None` if there is none with this id.
-    async fn get(&self, id: UserId, consistency: Consistency) -> Result<Option<StoredUser>, StoreError>;
+    async fn get(
+        &self,
+        id: UserId,
+        consistency: Consistency,
+    ) -> Result<Option<StoredUser>, StoreError>;
 
     /// Stores `user` in place of the record whose version is `expected`.
     /// Fails with [`StoreError::NotFound`] or [`StoreError::VersionMismatch`].

@@ -62,7 +62,7 @@ impl IfMatch {
             Self::Absent | Self::Any => true,
             Self::Tags(tags) => {
                 let current = etag(version);
-                tags.iter().any(|tag| *tag == current)
+                tags.contains(&current)
             }
         }
     }

@@ -67,7 +67,12 @@ impl Problem {
     }
 
     pub fn malformed_body(detail: impl Into<String>) -> Self {
-        Self::new("malformed-body", "The request body is not valid JSON", 400, detail)
+        Self::new(
+            "malformed-body",
+            "The request body is not valid JSON",
+            400,
+            detail,
+        )
     }
 
     pub fn bad_path(detail: impl Into<String>) -> Self {
@@ -85,7 +90,12 @@ impl Problem {
         };
         Self {
             errors,
-            ..Self::new("invalid-fields", "The request body has invalid values", 422, detail)
+            ..Self::new(
+                "invalid-fields",
+                "The request body has invalid values",
+                422,
+                detail,
+            )
         }
     }
 
@@ -98,7 +108,12 @@ impl Problem {
     }
 
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
-        Self::new("precondition-failed", "The resource has changed", 412, detail)
+        Self::new(
+            "precondition-failed",
+            "The resource has changed",
+            412,
+            detail,
+        )
     }
 
     pub fn too_large(limit_bytes: usize) -> Self {
@@ -111,15 +126,30 @@ impl Problem {
     }
 
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
-        Self::new("unsupported-media-type", "Unsupported media type", 415, detail)
+        Self::new(
+            "unsupported-media-type",
+            "Unsupported media type",
+            415,
+            detail,
+        )
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::new("conflict", "The request conflicts with concurrent changes", 409, detail)
+        Self::new(
+            "conflict",
+            "The request conflicts with concurrent changes",
+            409,
+            detail,
+        )
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new("unavailable", "The service is temporarily unavailable", 503, detail)
+        Self::new(
+            "unavailable",
+            "The service is temporarily unavailable",
+            503,
+            detail,
+        )
     }
 
     pub fn internal() -> Self {
@@ -146,8 +176,9 @@ mod tests {
 
     #[test]
     fn serializes_as_rfc_9457_members() {
-        let problem = Problem::invalid_fields(vec![Violation::new("/firstName", "must not be empty")])
-            .with_instance("/users");
+        let problem =
+            Problem::invalid_fields(vec![Violation::new("/firstName", "must not be empty")])
+                .with_instance("/users");
         let json = serde_json::to_value(&problem).unwrap();
         assert_eq!(json["type"], "/problems/invalid-fields");
         assert_eq!(json["status"], 422);

@@ -27,7 +27,8 @@ async fn embedded() -> Subject {
 async fn dynamodb() -> Subject {
     let moto = millions_testkit::moto();
     let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
-    let users = millions_infra::aws::DynamoUsers::new(client, millions_testkit::unique_name("users"));
+    let users =
+        millions_infra::aws::DynamoUsers::new(client, millions_testkit::unique_name("users"));
     users.create_table_if_missing().await.unwrap();
     Subject {
         users: Arc::new(users),
@@ -61,7 +62,10 @@ mod cases {
         let john = user(12, 1, "John");
         s.users.insert(&john).await.unwrap();
         for consistency in [Consistency::Strong, Consistency::Eventual] {
-            assert_eq!(s.users.get(john.id, consistency).await.unwrap(), Some(john.clone()));
+            assert_eq!(
+                s.users.get(john.id, consistency).await.unwrap(),
+                Some(john.clone())
+            );
         }
     }
 
@@ -74,48 +78,126 @@ mod cases {
         s.users.insert(&user(7, 1, "First")).await.unwrap();
         let error = s.users.insert(&user(7, 1, "Second")).await.unwrap_err();
         assert!(matches!(error, StoreError::AlreadyExists), "{error:?}");
-        let stored = s.users.get(UserId::new(7).unwrap(), Consistency::Strong).await.unwrap();
+        let stored = s
+            .users
+            .get(UserId::new(7).unwrap(), Consistency::Strong)
+            .await
+            .unwrap();
         assert_eq!(stored.unwrap().profile.first_name, "First");
     }
 
     pub async fn a_replace_at_the_current_version_is_stored(s: Subject) {
         s.users.insert(&user(8, 1, "Old")).await.unwrap();
-        s.users.replace(&user(8, 2, "New"), Version(1)).await.unwrap();
-        let stored = s.users.get(UserId::new(8).unwrap(), Consistency::Strong).await.unwrap().unwrap();
-        assert_eq!((stored.version, stored.profile.first_name.as_str()), (Version(2), "New"));
+        s.users
+            .replace(&user(8, 2, "New"), Version(1))
+            .await
+            .unwrap();
+        let stored = s
+            .users
+            .get(UserId::new(8).unwrap(), Consistency::Strong)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (stored.version, stored.profile.first_name.as_str()),
+            (Version(2), "New")
+        );
     }
 
     pub async fn a_replace_at_a_stale_version_fails_and_changes_nothing(s: Subject) {
         s.users.insert(&user(9, 1, "One")).await.unwrap();
-        s.users.replace(&user(9, 2, "Two"), Version(1)).await.unwrap();
-        let error = s.users.replace(&user(9, 2, "Lost"), Version(1)).await.unwrap_err();
-        assert!(matches!(error, StoreError::VersionMismatch { current: Version(2) }), "{error:?}");
-        let stored = s.users.get(UserId::new(9).unwrap(), Consistency::Strong).await.unwrap().unwrap();
+        s.users
+            .replace(&user(9, 2, "Two"), Version(1))
+            .await
+            .unwrap();
+        let error = s
+            .users
+            .replace(&user(9, 2, "Lost"), Version(1))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                StoreError::VersionMismatch {
+                    current: Version(2)
+                }
+            ),
+            "{error:?}"
+        );
+        let stored = s
+            .users
+            .get(UserId::new(9).unwrap(), Consistency::Strong)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.profile.first_name, "Two");
     }
 
     pub async fn replacing_an_unknown_user_is_not_found(s: Subject) {
-        let error = s.users.replace(&user(10, 2, "Ghost"), Version(1)).await.unwrap_err();
+        let error = s
+            .users
+            .replace(&user(10, 2, "Ghost"), Version(1))
+            .await
+            .unwrap_err();
         assert!(matches!(error, StoreError::NotFound), "{error:?}");
-        assert_eq!(s.users.get(UserId::new(10).unwrap(), Consistency::Strong).await.unwrap(), None);
+        assert_eq!(
+            s.users
+                .get(UserId::new(10).unwrap(), Consistency::Strong)
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     pub async fn a_delete_at_the_current_version_removes_the_user(s: Subject) {
         s.users.insert(&user(11, 1, "Gone")).await.unwrap();
-        s.users.delete(UserId::new(11).unwrap(), Version(1)).await.unwrap();
-        assert_eq!(s.users.get(UserId::new(11).unwrap(), Consistency::Strong).await.unwrap(), None);
+        s.users
+            .delete(UserId::new(11).unwrap(), Version(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.users
+                .get(UserId::new(11).unwrap(), Consistency::Strong)
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     pub async fn a_delete_at_a_stale_version_fails_and_keeps_the_user(s: Subject) {
         s.users.insert(&user(13, 1, "Kept")).await.unwrap();
-        s.users.replace(&user(13, 2, "Kept"), Version(1)).await.unwrap();
-        let error = s.users.delete(UserId::new(13).unwrap(), Version(1)).await.unwrap_err();
-        assert!(matches!(error, StoreError::VersionMismatch { current: Version(2) }), "{error:?}");
-        assert!(s.users.get(UserId::new(13).unwrap(), Consistency::Strong).await.unwrap().is_some());
+        s.users
+            .replace(&user(13, 2, "Kept"), Version(1))
+            .await
+            .unwrap();
+        let error = s
+            .users
+            .delete(UserId::new(13).unwrap(), Version(1))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                StoreError::VersionMismatch {
+                    current: Version(2)
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(s
+            .users
+            .get(UserId::new(13).unwrap(), Consistency::Strong)
+            .await
+            .unwrap()
+            .is_some());
     }
 
     pub async fn deleting_an_unknown_user_is_not_found(s: Subject) {
-        let error = s.users.delete(UserId::new(14).unwrap(), Version(1)).await.unwrap_err();
+        let error = s
+            .users
+            .delete(UserId::new(14).unwrap(), Version(1))
+            .await
+            .unwrap_err();
         assert!(matches!(error, StoreError::NotFound), "{error:?}");
     }
 
@@ -123,13 +205,19 @@ mod cases {
         s.users.insert(&user(15, 1, "Start")).await.unwrap();
         let attempts = (0..16).map(|i| {
             let users = Arc::clone(&s.users);
-            tokio::spawn(async move { users.replace(&user(15, 2, &format!("Writer {i}")), Version(1)).await })
+            tokio::spawn(async move {
+                users
+                    .replace(&user(15, 2, &format!("Writer {i}")), Version(1))
+                    .await
+            })
         });
         let mut winners = 0;
         for attempt in attempts {
             match attempt.await.unwrap() {
                 Ok(()) => winners += 1,
-                Err(StoreError::VersionMismatch { current: Version(2) }) => {}
+                Err(StoreError::VersionMismatch {
+                    current: Version(2),
+                }) => {}
                 Err(other) => panic!("unexpected {other:?}"),
             }
         }

@@ -9,16 +9,50 @@ use crate::helpers::{expect_problem, TestStack};
 async fn the_users_api_works_on_dynamodb() {
     let moto = millions_testkit::moto();
     let table = millions_testkit::unique_name("users");
-    let stack = TestStack::start_with(&["--backend", "aws", "--create-tables", "--users-table", &table], &moto.env());
+    let stack = TestStack::start_with(
+        &[
+            "--backend",
+            "aws",
+            "--create-tables",
+            "--users-table",
+            &table,
+        ],
+        &moto.env(),
+    );
 
     let (id, etag) = stack.create_john().await;
     let url = stack.url(&format!("/users/{id}"));
-    let response = stack.client.patch(&url).header("if-match", &etag).json(&json!({"lastName": "Jones"})).send().await.unwrap();
+    let response = stack
+        .client
+        .patch(&url)
+        .header("if-match", &etag)
+        .json(&json!({"lastName": "Jones"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
-    let response = stack.client.patch(&url).header("if-match", &etag).json(&json!({"lastName": "Lost"})).send().await.unwrap();
+    let response = stack
+        .client
+        .patch(&url)
+        .header("if-match", &etag)
+        .json(&json!({"lastName": "Lost"}))
+        .send()
+        .await
+        .unwrap();
     expect_problem(response, 412).await;
-    let user: Value = stack.client.get(&url).send().await.unwrap().json().await.unwrap();
+    let user: Value = stack
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(user["lastName"], "Jones");
-    assert_eq!(stack.client.delete(&url).send().await.unwrap().status(), 204);
+    assert_eq!(
+        stack.client.delete(&url).send().await.unwrap().status(),
+        204
+    );
     expect_problem(stack.client.get(&url).send().await.unwrap(), 404).await;
 }

@@ -14,7 +14,9 @@ async fn fifty_concurrent_patches_each_apply_exactly_once() {
     let mut start = crate::helpers::john();
     start["address"]["streetAddress"] = json!("0 Main Street");
     let response = stack.create_user(&start).await;
-    let id = response.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_u64()
+        .unwrap();
     let url = stack.url(&format!("/users/{id}"));
 
     let clients = (0..50).map(|_| {
@@ -27,8 +29,15 @@ async fn fifty_concurrent_patches_each_apply_exactly_once() {
                 let user: Value = response.json().await.unwrap();
                 let street = user["address"]["streetAddress"].as_str().unwrap();
                 let count: u64 = street.split(' ').next().unwrap().parse().unwrap();
-                let patch = json!({"address": {"streetAddress": format!("{} Main Street", count + 1)}});
-                let response = client.patch(&url).header("if-match", etag).json(&patch).send().await.unwrap();
+                let patch =
+                    json!({"address": {"streetAddress": format!("{} Main Street", count + 1)}});
+                let response = client
+                    .patch(&url)
+                    .header("if-match", etag)
+                    .json(&patch)
+                    .send()
+                    .await
+                    .unwrap();
                 match response.status().as_u16() {
                     200 => return conflicts,
                     412 => conflicts += 1,
@@ -43,7 +52,11 @@ async fn fifty_concurrent_patches_each_apply_exactly_once() {
     }
 
     let response = stack.client.get(&url).send().await.unwrap();
-    assert_eq!(response.headers()["etag"], "\"51\"", "one version per applied change");
+    assert_eq!(
+        response.headers()["etag"],
+        "\"51\"",
+        "one version per applied change"
+    );
     let user: Value = response.json().await.unwrap();
     assert_eq!(user["address"]["streetAddress"], "50 Main Street");
     assert!(conflicts > 0, "the clients really raced");
@@ -68,13 +81,29 @@ async fn concurrent_unconditional_patches_of_different_fields_all_survive() {
         .into_iter()
         .map(|patch| {
             let (client, url) = (stack.client.clone(), url.clone());
-            tokio::spawn(async move { client.patch(&url).json(&patch).send().await.unwrap().status() })
+            tokio::spawn(async move {
+                client
+                    .patch(&url)
+                    .json(&patch)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
         })
         .collect();
     for task in tasks {
         assert_eq!(task.await.unwrap(), 200);
     }
-    let user: Value = stack.client.get(&url).send().await.unwrap().json().await.unwrap();
+    let user: Value = stack
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(user["firstName"], "Jane");
     assert_eq!(user["lastName"], "Doe");
     assert_eq!(user["address"]["city"], "Boston");

@@ -14,10 +14,18 @@ async fn sigterm_stops_cleanly_and_data_survives_a_restart() {
     let (id, _) = stack.create_john().await;
     let (status, logs) = stack.terminate();
     assert!(status.success(), "exit status {status}");
-    assert!(logs.iter().any(|line| line.contains("SIGTERM received")), "{logs:?}");
+    assert!(
+        logs.iter().any(|line| line.contains("SIGTERM received")),
+        "{logs:?}"
+    );
 
     let stack = TestStack::start(dir.path());
-    let response = stack.client.get(stack.url(&format!("/users/{id}"))).send().await.unwrap();
+    let response = stack
+        .client
+        .get(stack.url(&format!("/users/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["firstName"], "John");
 }
@@ -32,15 +40,24 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let writers: Vec<_> = (0..8)
         .map(|_| {
-            let (client, url, acknowledged) = (stack.client.clone(), stack.url("/users"), Arc::clone(&acknowledged));
+            let (client, url, acknowledged) = (
+                stack.client.clone(),
+                stack.url("/users"),
+                Arc::clone(&acknowledged),
+            );
             tokio::spawn(async move {
                 // Ends when the server dies mid-request.
                 while let Ok(response) = client.post(&url).json(&john()).send().await {
                     if response.status() != 201 {
                         break;
                     }
-                    let Ok(user) = response.json::<Value>().await else { break };
-                    acknowledged.lock().unwrap().push(user["id"].as_u64().unwrap());
+                    let Ok(user) = response.json::<Value>().await else {
+                        break;
+                    };
+                    acknowledged
+                        .lock()
+                        .unwrap()
+                        .push(user["id"].as_u64().unwrap());
                 }
             })
         })
@@ -51,11 +68,24 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
         writer.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() > 20, "only {} writes happened before the kill", acknowledged.len());
+    assert!(
+        acknowledged.len() > 20,
+        "only {} writes happened before the kill",
+        acknowledged.len()
+    );
 
     let stack = TestStack::start(dir.path());
     for id in &acknowledged {
-        let response = stack.client.get(stack.url(&format!("/users/{id}"))).send().await.unwrap();
-        assert_eq!(response.status(), 200, "user {id} was acknowledged, then lost");
+        let response = stack
+            .client
+            .get(stack.url(&format!("/users/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "user {id} was acknowledged, then lost"
+        );
     }
 }

@@ -49,7 +49,10 @@ impl TestStack {
                 .recv_timeout(Duration::from_secs(30))
                 .expect("the stack logs its address within 30 s");
             let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if event["message"].as_str().is_some_and(|m| m.starts_with("listening on")) {
+            if event["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("listening on"))
+            {
                 break format!("http://{}", event["address"].as_str().unwrap());
             }
         };
@@ -82,7 +85,12 @@ impl TestStack {
     }
 
     pub async fn create_user(&self, body: &Value) -> reqwest::Response {
-        self.client.post(self.url("/users")).json(body).send().await.unwrap()
+        self.client
+            .post(self.url("/users"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates the chapter's John Smith and returns (id, etag).
@@ -126,10 +134,19 @@ pub fn data_dir() -> tempfile::TempDir {
 /// returns its body.
 pub async fn expect_problem(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status().as_u16(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["status"], status);
-    assert!(problem["type"].is_string() && problem["title"].is_string(), "{problem}");
-    assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()), "{problem}");
+    assert!(
+        problem["type"].is_string() && problem["title"].is_string(),
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{problem}"
+    );
     problem
 }

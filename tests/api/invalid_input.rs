@@ -19,8 +19,15 @@ async fn bad_bodies_are_named_precisely() {
     };
     let json_type = "application/json";
 
-    let problem = expect_problem(post("{\"firstName\": ".into(), json_type).await.unwrap(), 400).await;
-    assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
+    let problem = expect_problem(
+        post("{\"firstName\": ".into(), json_type).await.unwrap(),
+        400,
+    )
+    .await;
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
 
     let mut wrong_type = john();
     wrong_type["address"]["postalCode"] = json!("ten");
@@ -36,13 +43,22 @@ async fn bad_bodies_are_named_precisely() {
     too_long["address"]["city"] = json!("x".repeat(201));
     let problem = expect_problem(post(too_long.to_string(), json_type).await.unwrap(), 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/address/city");
-    assert!(problem["errors"][0]["detail"].as_str().unwrap().contains("200"));
+    assert!(problem["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("200"));
 
     let huge = format!("{{\"firstName\": \"{}\"}}", "x".repeat(20_000));
     expect_problem(post(huge, json_type).await.unwrap(), 413).await;
 
     expect_problem(post(john().to_string(), "text/plain").await.unwrap(), 415).await;
-    let response = stack.client.post(stack.url("/users")).body(john().to_string()).send().await.unwrap();
+    let response = stack
+        .client
+        .post(stack.url("/users"))
+        .body(john().to_string())
+        .send()
+        .await
+        .unwrap();
     expect_problem(response, 415).await;
 
     let problem = expect_problem(post("[]".into(), json_type).await.unwrap(), 422).await;
@@ -82,8 +98,18 @@ async fn bad_ids_and_headers_are_rejected() {
         .unwrap();
     let problem = expect_problem(response, 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/id");
-    let response = stack.client.get(stack.url("/nowhere")).send().await.unwrap();
+    let response = stack
+        .client
+        .get(stack.url("/nowhere"))
+        .send()
+        .await
+        .unwrap();
     expect_problem(response, 404).await;
-    let response = stack.client.delete(stack.url("/users")).send().await.unwrap();
+    let response = stack
+        .client
+        .delete(stack.url("/users"))
+        .send()
+        .await
+        .unwrap();
     expect_problem(response, 405).await;
 }

@@ -8,7 +8,9 @@ use crate::helpers::{data_dir, expect_problem, john, TestStack};
 fn same_shape(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_shape(v, w)))
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| same_shape(v, w)))
         }
         (Value::Array(a), Value::Array(b)) => a.iter().zip(b).all(|(v, w)| same_shape(v, w)),
         (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)) => true,
@@ -54,7 +56,14 @@ async fn put_patch_and_delete_follow_the_etag() {
     let mut replacement = john();
     replacement["firstName"] = json!("Johnny");
     replacement["id"] = json!(id); // sending back what was read is fine
-    let response = stack.client.put(&url).header("if-match", &etag).json(&replacement).send().await.unwrap();
+    let response = stack
+        .client
+        .put(&url)
+        .header("if-match", &etag)
+        .json(&replacement)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["etag"], "\"2\"");
 
@@ -70,10 +79,19 @@ async fn put_patch_and_delete_follow_the_etag() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["etag"], "\"3\"");
     let user: Value = response.json().await.unwrap();
-    assert_eq!((user["firstName"].as_str(), user["address"]["city"].as_str()), (Some("Johnny"), Some("Boston")));
+    assert_eq!(
+        (user["firstName"].as_str(), user["address"]["city"].as_str()),
+        (Some("Johnny"), Some("Boston"))
+    );
     assert_eq!(user["address"]["streetAddress"], "21 2nd Street");
 
-    let response = stack.client.delete(&url).header("if-match", "\"3\"").send().await.unwrap();
+    let response = stack
+        .client
+        .delete(&url)
+        .header("if-match", "\"3\"")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
     expect_problem(stack.client.get(&url).send().await.unwrap(), 404).await;
 }
@@ -84,18 +102,44 @@ async fn a_stale_if_match_answers_412_and_changes_nothing() {
     let stack = TestStack::start(dir.path());
     let (id, stale) = stack.create_john().await;
     let url = stack.url(&format!("/users/{id}"));
-    let response = stack.client.patch(&url).json(&json!({"lastName": "Jones"})).send().await.unwrap();
+    let response = stack
+        .client
+        .patch(&url)
+        .json(&json!({"lastName": "Jones"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
 
-    let put = stack.client.put(&url).header("if-match", &stale).json(&john());
-    let patch = stack.client.patch(&url).header("if-match", &stale).json(&json!({"lastName": "Lost"}));
+    let put = stack
+        .client
+        .put(&url)
+        .header("if-match", &stale)
+        .json(&john());
+    let patch = stack
+        .client
+        .patch(&url)
+        .header("if-match", &stale)
+        .json(&json!({"lastName": "Lost"}));
     let delete = stack.client.delete(&url).header("if-match", &stale);
     for request in [put, patch, delete] {
         let response = request.send().await.unwrap();
-        assert_eq!(response.headers()["etag"], "\"2\"", "412 tells the current version");
+        assert_eq!(
+            response.headers()["etag"],
+            "\"2\"",
+            "412 tells the current version"
+        );
         expect_problem(response, 412).await;
     }
-    let user: Value = stack.client.get(&url).send().await.unwrap().json().await.unwrap();
+    let user: Value = stack
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(user["lastName"], "Jones");
 }
 
@@ -105,10 +149,28 @@ async fn get_answers_304_when_if_none_match_names_the_current_version() {
     let stack = TestStack::start(dir.path());
     let (id, etag) = stack.create_john().await;
     let url = stack.url(&format!("/users/{id}"));
-    let response = stack.client.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    let response = stack
+        .client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 304);
-    stack.client.patch(&url).json(&json!({"lastName": "Jones"})).send().await.unwrap();
-    let response = stack.client.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    stack
+        .client
+        .patch(&url)
+        .json(&json!({"lastName": "Jones"}))
+        .send()
+        .await
+        .unwrap();
+    let response = stack
+        .client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
 }
 
@@ -116,9 +178,25 @@ async fn get_answers_304_when_if_none_match_names_the_current_version() {
 async fn health_and_openapi_are_served() {
     let dir = data_dir();
     let stack = TestStack::start(dir.path());
-    let health: Value = stack.client.get(stack.url("/health")).send().await.unwrap().json().await.unwrap();
+    let health: Value = stack
+        .client
+        .get(stack.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let doc: Value = stack.client.get(stack.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = stack
+        .client
+        .get(stack.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in ["/users", "/users/{id}", "/health"] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");

@@ -14,5 +14,7 @@ mod parse;
 mod service;
 
 pub use model::{Address, StoredUser, User, UserProfile, Version};
-pub use parse::{merge_patch, parse_new_user, parse_replacement, MAX_PHONE_NUMBERS, MAX_TEXT_CHARS};
+pub use parse::{
+    merge_patch, parse_new_user, parse_replacement, MAX_PHONE_NUMBERS, MAX_TEXT_CHARS,
+};
 pub use service::{UserError, UserService};

@@ -9,14 +9,26 @@ use crate::ids::UserId;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Address {
-    #[cfg_attr(feature = "openapi", schema(example = "21 2nd Street", min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "21 2nd Street", min_length = 1, max_length = 200)
+    )]
     pub street_address: String,
-    #[cfg_attr(feature = "openapi", schema(example = "New York", min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "New York", min_length = 1, max_length = 200)
+    )]
     pub city: String,
-    #[cfg_attr(feature = "openapi", schema(example = "NY", min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "NY", min_length = 1, max_length = 200)
+    )]
     pub state: String,
     /// A number, as in the chapter's example (so `02134` reads `2134`).
-    #[cfg_attr(feature = "openapi", schema(example = 10021, minimum = 0, maximum = 99999))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = 10021, minimum = 0, maximum = 99999)
+    )]
     pub postal_code: u32,
 }
 
@@ -25,9 +37,15 @@ pub struct Address {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserProfile {
-    #[cfg_attr(feature = "openapi", schema(example = "John", min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "John", min_length = 1, max_length = 200)
+    )]
     pub first_name: String,
-    #[cfg_attr(feature = "openapi", schema(example = "Smith", min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Smith", min_length = 1, max_length = 200)
+    )]
     pub last_name: String,
     pub address: Address,
     #[cfg_attr(feature = "openapi", schema(example = json!(["212 555-1234", "646 555-4567"]), max_items = 10))]

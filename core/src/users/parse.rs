@@ -35,7 +35,11 @@ pub fn parse_replacement(id: UserId, mut body: Value) -> Result<UserProfile, Vec
 
 /// Applies a JSON Merge Patch (RFC 7396) to `current` and validates the result,
 /// as `PATCH /users/{id}` does.
-pub fn merge_patch(id: UserId, current: &UserProfile, mut patch: Value) -> Result<UserProfile, Vec<Violation>> {
+pub fn merge_patch(
+    id: UserId,
+    current: &UserProfile,
+    mut patch: Value,
+) -> Result<UserProfile, Vec<Violation>> {
     if !patch.is_object() {
         return Err(vec![Violation::new(
             "",
@@ -63,8 +67,8 @@ fn strip_matching_id(id: UserId, body: &mut Value) -> Result<(), Vec<Violation>>
 }
 
 fn parse_profile(body: Value) -> Result<UserProfile, Vec<Violation>> {
-    let profile: UserProfile =
-        serde_path_to_error::deserialize(body).map_err(|error| vec![violation_from_serde(&error)])?;
+    let profile: UserProfile = serde_path_to_error::deserialize(body)
+        .map_err(|error| vec![violation_from_serde(&error)])?;
     let violations = validate(&profile);
     if violations.is_empty() {
         Ok(profile)
@@ -202,7 +206,10 @@ mod tests {
     fn points_at_a_missing_nested_field() {
         let mut body = seed_body();
         body["address"].as_object_mut().unwrap().remove("city");
-        assert_eq!(only_violation(body), Violation::new("/address/city", "is required"));
+        assert_eq!(
+            only_violation(body),
+            Violation::new("/address/city", "is required")
+        );
     }
 
     #[test]
@@ -211,7 +218,11 @@ mod tests {
         body["address"]["postalCode"] = json!("10021");
         let violation = only_violation(body);
         assert_eq!(violation.pointer, "/address/postalCode");
-        assert!(violation.detail.contains("invalid type"), "{}", violation.detail);
+        assert!(
+            violation.detail.contains("invalid type"),
+            "{}",
+            violation.detail
+        );
     }
 
     #[test]
@@ -284,7 +295,10 @@ mod tests {
         let current = parse_new_user(seed_body()).unwrap();
         let patched = merge_patch(id, &current, json!({"address": {"city": "Boston"}})).unwrap();
         assert_eq!(patched.address.city, "Boston");
-        assert_eq!(patched.address.street_address, current.address.street_address);
+        assert_eq!(
+            patched.address.street_address,
+            current.address.street_address
+        );
         assert_eq!(patched.first_name, "John");
     }
 

@@ -72,7 +72,11 @@ impl UserService {
             }
         }
         Err(last_error.map_or_else(
-            || UserError::Store(StoreError::Unavailable("no free id; the id generator is saturated".into())),
+            || {
+                UserError::Store(StoreError::Unavailable(
+                    "no free id; the id generator is saturated".into(),
+                ))
+            },
             UserError::Store,
         ))
     }
@@ -87,15 +91,27 @@ impl UserService {
     }
 
     /// Replaces a user's whole profile (`PUT`).
-    pub async fn replace(&self, id: UserId, body: Value, if_match: &IfMatch) -> Result<StoredUser, UserError> {
+    pub async fn replace(
+        &self,
+        id: UserId,
+        body: Value,
+        if_match: &IfMatch,
+    ) -> Result<StoredUser, UserError> {
         let profile = parse::parse_replacement(id, body).map_err(UserError::Invalid)?;
         self.update(id, if_match, |_| Ok(profile.clone())).await
     }
 
     /// Applies a JSON Merge Patch to a user (`PATCH`).
-    pub async fn patch(&self, id: UserId, patch: Value, if_match: &IfMatch) -> Result<StoredUser, UserError> {
-        self.update(id, if_match, |current| parse::merge_patch(id, current, patch.clone()))
-            .await
+    pub async fn patch(
+        &self,
+        id: UserId,
+        patch: Value,
+        if_match: &IfMatch,
+    ) -> Result<StoredUser, UserError> {
+        self.update(id, if_match, |current| {
+            parse::merge_patch(id, current, patch.clone())
+        })
+        .await
     }
 
     /// Deletes a user.
@@ -137,7 +153,11 @@ impl UserService {
     }
 
     /// Reads the current record strongly and checks the client's precondition.
-    async fn read_for_write(&self, id: UserId, if_match: &IfMatch) -> Result<StoredUser, UserError> {
+    async fn read_for_write(
+        &self,
+        id: UserId,
+        if_match: &IfMatch,
+    ) -> Result<StoredUser, UserError> {
         let current = self
             .users
             .get(id, Consistency::Strong)
@@ -154,7 +174,12 @@ impl UserService {
 
     /// Decides what a failed conditional write means: retry when the client
     /// did not pin a version, 412 when it did.
-    fn retry_or_fail(&self, id: UserId, if_match: &IfMatch, error: StoreError) -> Result<(), UserError> {
+    fn retry_or_fail(
+        &self,
+        id: UserId,
+        if_match: &IfMatch,
+        error: StoreError,
+    ) -> Result<(), UserError> {
         match error {
             StoreError::VersionMismatch { current } if if_match.names_a_version() => {
                 Err(UserError::PreconditionFailed { id, current })

@@ -1,1 +1,10 @@
-fn main() {}
+//! Lambda bootstrap: builds the router once per instance (clients and
+//! connection pools are reused across invocations), then serves events.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    // JSON logs to CloudWatch, with the Lambda request id on every line.
+    lambda_http::tracing::init_default_subscriber();
+    let app = api_lambda::app_from_env().await?;
+    lambda_http::run(app).await
+}

@@ -14,13 +14,17 @@ use millions_core::{Problem, StoreError};
 /// An error answer: a problem document plus, for 412, the current `ETag`.
 #[derive(Debug)]
 pub struct ApiError {
-    problem: Problem,
+    // Boxed: errors travel in `Result`s on every handler's happy path.
+    problem: Box<Problem>,
     etag: Option<String>,
 }
 
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
-        Self { problem, etag: None }
+        Self {
+            problem: Box::new(problem),
+            etag: None,
+        }
     }
 }
 
@@ -29,10 +33,10 @@ impl From<UserError> for ApiError {
         match &error {
             UserError::NotFound(id) => Problem::not_found(format!("there is no user {id}")).into(),
             UserError::PreconditionFailed { current, .. } => Self {
-                problem: Problem::precondition_failed(format!(
+                problem: Box::new(Problem::precondition_failed(format!(
                     "{error}; read it again and retry with If-Match: {}",
                     etag(*current)
-                )),
+                ))),
                 etag: Some(etag(*current)),
             },
             UserError::Invalid(violations) => Problem::invalid_fields(violations.clone()).into(),

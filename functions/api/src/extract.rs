@@ -22,32 +22,42 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         require_json_content_type(request.headers())?;
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::too_large(MAX_BODY_BYTES)
-            } else {
-                Problem::malformed_body(format!("the body could not be read: {rejection}"))
-            }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::too_large(MAX_BODY_BYTES)
+                } else {
+                    Problem::malformed_body(format!("the body could not be read: {rejection}"))
+                }
+            })?;
+        let value = serde_json::from_slice(&bytes).map_err(|error| {
+            Problem::malformed_body(format!("the body is not valid JSON: {error}"))
         })?;
-        let value = serde_json::from_slice(&bytes)
-            .map_err(|error| Problem::malformed_body(format!("the body is not valid JSON: {error}")))?;
         Ok(Self(value))
     }
 }
 
-fn require_json_content_type(headers: &axum::http::HeaderMap) -> Result<(), Problem> {
+fn require_json_content_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Err(Problem::unsupported_media_type(
             "send the body with Content-Type: application/json",
-        ));
+        )
+        .into());
     };
     let mime: Option<mime::Mime> = value.to_str().ok().and_then(|text| text.parse().ok());
     match mime {
-        Some(mime) if mime.type_() == mime::APPLICATION && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)) => Ok(()),
+        Some(mime)
+            if mime.type_() == mime::APPLICATION
+                && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)) =>
+        {
+            Ok(())
+        }
         _ => Err(Problem::unsupported_media_type(format!(
             "the body must be JSON (application/json), not {}",
             value.to_str().unwrap_or("an unreadable type")
-        ))),
+        ))
+        .into()),
     }
 }
 

@@ -17,7 +17,10 @@ use crate::ApiState;
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new().route("/users", post(create_user)).route(
         "/users/{id}",
-        get(get_user).put(replace_user).patch(patch_user).delete(delete_user),
+        get(get_user)
+            .put(replace_user)
+            .patch(patch_user)
+            .delete(delete_user),
     )
 }
 
@@ -42,7 +45,10 @@ fn user_response(status: StatusCode, user: StoredUser) -> Response {
         (status = 422, description = "A field is missing, of the wrong type or invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn create_user(State(state): State<Arc<ApiState>>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+pub async fn create_user(
+    State(state): State<Arc<ApiState>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let user = state.users.create(body).await?;
     let location = HeaderValue::from_str(&format!("/users/{}", user.id)).expect("a path is ASCII");
     let mut response = user_response(StatusCode::CREATED, user);

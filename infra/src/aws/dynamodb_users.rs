@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use millions_core::{Consistency, StoreError, StoredUser, UserId, Users, Version};
@@ -65,7 +65,9 @@ impl DynamoUsers {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(error)) if matches!(error.err(), CreateTableError::ResourceInUseException(_)) => {
+            Err(SdkError::ServiceError(error))
+                if matches!(error.err(), CreateTableError::ResourceInUseException(_)) =>
+            {
                 Ok(())
             }
             Err(error) => Err(StoreError::unavailable(error)),
@@ -132,7 +134,11 @@ impl Users for DynamoUsers {
         }
     }
 
-    async fn get(&self, id: UserId, consistency: Consistency) -> Result<Option<StoredUser>, StoreError> {
+    async fn get(
+        &self,
+        id: UserId,
+        consistency: Consistency,
+    ) -> Result<Option<StoredUser>, StoreError> {
         let output = self
             .client
             .get_item()

@@ -77,7 +77,8 @@ pub fn from_item(item: &Item) -> Result<StoredUser, StoreError> {
                 street_address: get_string(address, "streetAddress")?,
                 city: get_string(address, "city")?,
                 state: get_string(address, "state")?,
-                postal_code: u32::try_from(get_number(address, "postalCode")?).map_err(|_| malformed("postalCode"))?,
+                postal_code: u32::try_from(get_number(address, "postalCode")?)
+                    .map_err(|_| malformed("postalCode"))?,
             },
             phone_numbers,
         },

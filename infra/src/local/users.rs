@@ -32,7 +32,9 @@ impl EmbeddedUsers {
         {
             let mut table = txn.open_table(USERS).map_err(unavailable)?;
             for user in users {
-                table.insert(user.id.get(), encode(&user).as_slice()).map_err(unavailable)?;
+                table
+                    .insert(user.id.get(), encode(&user).as_slice())
+                    .map_err(unavailable)?;
                 count += 1;
             }
         }
@@ -44,12 +46,20 @@ impl EmbeddedUsers {
     pub fn count(&self) -> Result<u64, StoreError> {
         use redb::ReadableTableMetadata;
         let txn = self.db.handle().begin_read().map_err(unavailable)?;
-        txn.open_table(USERS).map_err(unavailable)?.len().map_err(unavailable)
+        txn.open_table(USERS)
+            .map_err(unavailable)?
+            .len()
+            .map_err(unavailable)
     }
 
     /// Runs `check` against the current record of `id` and then `apply` in the
     /// same write transaction, so the check and the write are atomic.
-    async fn conditional_write<F>(&self, id: UserId, expected: Option<Version>, apply: F) -> Result<(), StoreError>
+    async fn conditional_write<F>(
+        &self,
+        id: UserId,
+        expected: Option<Version>,
+        apply: F,
+    ) -> Result<(), StoreError>
     where
         F: FnOnce(&mut redb::Table<u64, &[u8]>) -> Result<(), StoreError> + Send + 'static,
     {
@@ -86,7 +96,10 @@ impl Users for EmbeddedUsers {
     async fn insert(&self, user: &StoredUser) -> Result<(), StoreError> {
         let (id, bytes) = (user.id, encode(user));
         self.conditional_write(id, None, move |table| {
-            table.insert(id.get(), bytes.as_slice()).map(drop).map_err(unavailable)
+            table
+                .insert(id.get(), bytes.as_slice())
+                .map(drop)
+                .map_err(unavailable)
         })
         .await
     }
@@ -104,7 +117,10 @@ impl Users for EmbeddedUsers {
     async fn replace(&self, user: &StoredUser, expected: Version) -> Result<(), StoreError> {
         let (id, bytes) = (user.id, encode(user));
         self.conditional_write(id, Some(expected), move |table| {
-            table.insert(id.get(), bytes.as_slice()).map(drop).map_err(unavailable)
+            table
+                .insert(id.get(), bytes.as_slice())
+                .map(drop)
+                .map_err(unavailable)
         })
         .await
     }

@@ -53,14 +53,19 @@ impl Moto {
 /// The moto server of this test process, started on first use.
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| start().unwrap_or_else(|error| panic!("cannot start the moto AWS emulator: {error}")))
+    MOTO.get_or_init(|| {
+        start().unwrap_or_else(|error| panic!("cannot start the moto AWS emulator: {error}"))
+    })
 }
 
 /// A name no other test (in this or a parallel test process) uses, for tables,
 /// queues and buckets, so tests share one emulator without resetting it.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
     format!(
         "{prefix}-{}-{nanos}-{}",
         std::process::id(),
@@ -75,7 +80,9 @@ fn start() -> Result<Moto, String> {
     // then the shell stops moto: no server outlives the tests.
     let guard = Command::new("sh")
         .arg("-c")
-        .arg(r#""$0" -H 127.0.0.1 -p "$1" </dev/null >/dev/null 2>&1 & moto=$!; read _; kill $moto"#)
+        .arg(
+            r#""$0" -H 127.0.0.1 -p "$1" </dev/null >/dev/null 2>&1 & moto=$!; read _; kill $moto"#,
+        )
         .arg(&server)
         .arg(port.to_string())
         .stdin(Stdio::piped())
@@ -111,7 +118,10 @@ fn install_moto(venv: &Path) -> Result<(), String> {
     if venv.join("bin/moto_server").exists() {
         return Ok(());
     }
-    eprintln!("installing moto[server]=={MOTO_VERSION} into {}", venv.display());
+    eprintln!(
+        "installing moto[server]=={MOTO_VERSION} into {}",
+        venv.display()
+    );
     run(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
     run(Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
@@ -142,5 +152,7 @@ fn wait_until_ready(port: u16, timeout: Duration) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(format!("moto did not answer on port {port} within {timeout:?}"))
+    Err(format!(
+        "moto did not answer on port {port} within {timeout:?}"
+    ))
 }
