@@ -101,3 +101,25 @@ pub fn panic_to_problem(panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!(panic = message, "handler panicked");
     problem_response(&Problem::internal())
 }
+
+/// Logs every 5xx answer with what a person needs to find it again: method,
+/// path, status and the request id the client also received.
+pub async fn log_server_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = request.headers().get("x-request-id").cloned();
+    let response = next.run(request).await;
+    if response.status().is_server_error() {
+        tracing::error!(
+            %method,
+            %path,
+            status = response.status().as_u16(),
+            request_id = request_id.as_ref().and_then(|id| id.to_str().ok()).unwrap_or("-"),
+            "request failed"
+        );
+    }
+    response
+}

@@ -97,3 +97,16 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatchHeader {
             .map_err(|error| Problem::bad_header(error.to_string()).into())
     }
 }
+
+/// The `If-None-Match` header, if present and readable (an unreadable one is
+/// ignored: the request then simply gets the full representation).
+pub struct IfNoneMatchHeader(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatchHeader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::IF_NONE_MATCH);
+        Ok(Self(value.and_then(|v| v.to_str().ok()).map(str::to_owned)))
+    }
+}

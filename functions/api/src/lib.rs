@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod health;
 mod openapi;
+mod request_ids;
 mod users;
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use axum::Router;
 use millions_core::users::UserService;
 use millions_core::{Clock, IdGenerator, Users};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -43,6 +44,15 @@ impl ApiState {
     }
 }
 
+fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = ?request.headers().get("x-request-id"),
+    )
+}
+
 /// Builds the API router over `state`.
 pub fn router(state: Arc<ApiState>) -> Router {
     let request_id = http::HeaderName::from_static("x-request-id");
@@ -55,14 +65,14 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_to_problem))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
-            let id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-        }))
+        // Per-request spans cost microseconds on every request, so they are
+        // made at DEBUG (`RUST_LOG=debug` turns them on); server errors are
+        // always logged, with their request id, by `log_server_errors`.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(error::log_server_errors))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            request_id,
+            request_ids::InstanceRequestIds::new(),
+        ))
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use millions_core::preconditions::{etag, if_none_match_hits};
 use millions_core::{Problem, StoredUser, User, UserProfile};
 
 use crate::error::ApiError;
-use crate::extract::{IfMatchHeader, JsonBody, UserIdPath};
+use crate::extract::{IfMatchHeader, IfNoneMatchHeader, JsonBody, UserIdPath};
 use crate::ApiState;
 
 pub fn routes() -> Router<Arc<ApiState>> {
@@ -70,13 +70,10 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<Arc<ApiState>>,
     UserIdPath(id): UserIdPath,
-    headers: HeaderMap,
+    IfNoneMatchHeader(if_none_match): IfNoneMatchHeader,
 ) -> Result<Response, ApiError> {
     let user = state.users.get(id).await?;
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| if_none_match_hits(value, user.version));
+    let not_modified = if_none_match.is_some_and(|value| if_none_match_hits(&value, user.version));
     if not_modified {
         let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
