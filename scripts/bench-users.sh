@@ -4,12 +4,12 @@
 # on the same machine, with wrk. Prints a Markdown report to stdout.
 #
 #   bash scripts/bench-users.sh            # defaults below
-#   USERS=1000000 DURATION=30s bash scripts/bench-users.sh
+#   USERS=1000000 DURATION=30s ROUNDS=3 bash scripts/bench-users.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 USERS=${USERS:-100000}
-DURATION=${DURATION:-15s}
+DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 
@@ -59,7 +59,7 @@ for port in 18180 18181; do
 done
 # Alternate the two servers for ROUNDS rounds and keep each one's median
 # round, so a burst of noise on the machine does not decide the ratio.
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 : >"$work/base"; : >"$work/stack"
 for _ in $(seq "$ROUNDS"); do
   run "bare axum" 18181 >>"$work/base"

@@ -108,14 +108,15 @@ pub async fn log_server_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // Clones of shared buffers, not copies: this runs on every request.
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let uri = request.uri().clone();
     let request_id = request.headers().get("x-request-id").cloned();
     let response = next.run(request).await;
     if response.status().is_server_error() {
         tracing::error!(
             %method,
-            %path,
+            path = uri.path(),
             status = response.status().as_u16(),
             request_id = request_id.as_ref().and_then(|id| id.to_str().ok()).unwrap_or("-"),
             "request failed"

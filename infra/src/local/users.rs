@@ -6,7 +6,8 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::database::{unavailable, EmbeddedDatabase};
 
-/// `user_id` → the user record as JSON.
+/// `user_id` → the user record, encoded with postcard (compact and several
+/// times faster to decode than JSON on the read path).
 const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 
 /// Users kept in the embedded database.
@@ -133,10 +134,25 @@ impl Users for EmbeddedUsers {
     }
 }
 
+/// The first byte of every record. postcard is not self-describing, so a
+/// change to `StoredUser` bumps this and teaches `decode` the old layout.
+const RECORD_FORMAT: u8 = 1;
+
+/// A record written in a layout this build does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("a user record has format {0}; this build reads format {RECORD_FORMAT}")]
+struct UnknownRecordFormat(u8);
+
 fn encode(user: &StoredUser) -> Vec<u8> {
-    serde_json::to_vec(user).expect("a user record always serializes")
+    postcard::to_extend(user, vec![RECORD_FORMAT]).expect("a user record always serializes")
 }
 
 fn decode(bytes: &[u8]) -> Result<StoredUser, StoreError> {
-    serde_json::from_slice(bytes).map_err(StoreError::unavailable)
+    match bytes.split_first() {
+        Some((&RECORD_FORMAT, record)) => {
+            postcard::from_bytes(record).map_err(StoreError::unavailable)
+        }
+        Some((&format, _)) => Err(StoreError::unavailable(UnknownRecordFormat(format))),
+        None => Err(StoreError::unavailable(UnknownRecordFormat(0))),
+    }
 }
