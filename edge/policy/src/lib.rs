@@ -1,0 +1,31 @@
+//! The edge's decisions, as pure functions with no I/O.
+//!
+//! The Cloudflare Worker, the Spin component and the local edge each supply
+//! only their cache and their fetch; everything they decide comes from here,
+//! so the three behave the same and the rules are tested once:
+//!
+//! - [`routes`]: what kind of resource a path names;
+//! - [`caching`]: whether a request may be answered from the cache, under
+//!   which key, and whether (and for how long) a response may be stored;
+//! - [`conditional`]: answering `If-None-Match` / `If-Modified-Since` with 304;
+//! - [`purge`]: which cached entries a write makes stale;
+//! - [`origins`]: which origin region to ask first, next, and not at all.
+
+pub mod caching;
+pub mod conditional;
+pub mod origins;
+pub mod purge;
+pub mod routes;
+
+/// The parts of a request the policy looks at, filled in by each runtime.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The query string without the `?`, if any.
+    pub query: Option<&'a str>,
+    /// The request carries credentials: a session cookie or an `Authorization` header.
+    pub authenticated: bool,
+    /// `Cache-Control` of the request, if any.
+    pub cache_control: Option<&'a str>,
+}
