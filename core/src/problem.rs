@@ -152,6 +152,10 @@ impl Problem {
         )
     }
 
+    pub fn bad_gateway(detail: impl Into<String>) -> Self {
+        Self::new("bad-gateway", "No origin answered", 502, detail)
+    }
+
     pub fn internal() -> Self {
         Self::new(
             "internal",

@@ -1,0 +1,92 @@
+//! The local edge: a caching reverse proxy in front of the local stack.
+//!
+//! It makes the same decisions as the Cloudflare Worker and the Spin
+//! component, because it asks the same pure policy (`millions-edge-policy`);
+//! what it adds is only the runtime part: an in-memory cache bounded in bytes
+//! (moka, with per-entry lifetimes) and an HTTP client to the origins.
+//!
+//! Every answer says how it was served: `x-cache: HIT | MISS | BYPASS`, and
+//! `x-edge-origin` names the region that produced it.
+
+mod cache;
+mod forward;
+mod proxy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use millions_edge_policy::caching::Lifetimes;
+use millions_edge_policy::origins::{Origin, Origins};
+
+pub use cache::ResponseCache;
+
+/// How the edge is set up.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// The release; part of every cache key, so a deploy starts a clean cache.
+    pub asset_version: String,
+    pub lifetimes: Lifetimes,
+    /// Origin regions in order of preference.
+    pub origins: Vec<Origin>,
+    /// The continent the local edge pretends its clients are on.
+    pub continent: Option<String>,
+    /// Failures in a row before a region is skipped.
+    pub failure_threshold: u32,
+    /// How long a failed region is skipped before it is probed again.
+    pub cooldown: Duration,
+    /// How long one attempt at one origin may take.
+    pub origin_timeout: Duration,
+    /// Upper bound of the cache's size, in bytes of stored bodies and headers.
+    pub cache_bytes: u64,
+}
+
+impl EdgeConfig {
+    /// One origin, defaults for everything else.
+    pub fn single_origin(url: impl Into<String>) -> Self {
+        Self {
+            asset_version: "dev".into(),
+            lifetimes: Lifetimes::default(),
+            origins: vec![Origin {
+                region: "local".into(),
+                url: url.into(),
+                near: Vec::new(),
+            }],
+            continent: None,
+            failure_threshold: 2,
+            cooldown: Duration::from_secs(5),
+            origin_timeout: Duration::from_secs(10),
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Builds the edge's router: every path, every method, goes through the proxy.
+pub fn router(config: EdgeConfig) -> axum::Router {
+    let state = Arc::new(proxy::Edge::new(config));
+    axum::Router::new()
+        .fallback(proxy::handle)
+        .with_state(state)
+}
+
+/// Milliseconds on a monotonic clock, for the origin health bookkeeping.
+fn now_ms() -> u64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+}
+
+/// Re-exported so callers can build origin lists without naming the policy crate.
+pub mod policy {
+    pub use millions_edge_policy::origins::{Origin, Origins};
+}
+
+fn origin_table(config: &EdgeConfig) -> Origins {
+    Origins::new(
+        config.origins.clone(),
+        config.failure_threshold,
+        config.cooldown.as_millis() as u64,
+    )
+}
