@@ -31,7 +31,7 @@ trap cleanup EXIT
 # neither steals the other's CPU and runs are comparable.
 pin_server=(); pin_load=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
-RUST_LOG=${STACK_LOG:-info} "${pin_server[@]}" ./target/release/millions --data-dir "$work/data" --port 18180 2>"$work/stack.log" &
+"${pin_server[@]}" ./target/release/millions --no-edge --data-dir "$work/data" --port 18180 2>"$work/stack.log" &
 pids+=($!)
 "${pin_server[@]}" ./target/release/examples/bare_axum 18181 &
 pids+=($!)

@@ -64,9 +64,19 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "MILLIONS_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
-    /// Port to listen on; 0 picks a free one (the log says which).
+    /// Port of the front door (the local edge); 0 picks a free one (the log says which).
     #[arg(long, short, env = "MILLIONS_PORT", default_value_t = 8080)]
     pub port: u16,
+    /// Port of the API instance behind the edge; 0 picks a free one.
+    #[arg(long, env = "MILLIONS_API_PORT", default_value_t = 0)]
+    pub api_port: u16,
+    /// Serve the API directly on --port, without the local edge in front
+    /// (for measuring the API alone).
+    #[arg(long, env = "MILLIONS_NO_EDGE")]
+    pub no_edge: bool,
+    /// Size of the edge's response cache, in MiB.
+    #[arg(long, env = "MILLIONS_EDGE_CACHE_MIB", default_value_t = 64)]
+    pub edge_cache_mib: u64,
     /// Node number (0-31) for the id generator; random when not given.
     #[arg(long, env = "MILLIONS_NODE_ID", value_parser = clap::value_parser!(u16).range(0..32))]
     pub node_id: Option<u16>,

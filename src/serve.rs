@@ -1,36 +1,75 @@
-//! Builds the store the flags ask for and serves the API router on it.
+//! Builds the store the flags ask for, serves the API router on it, and puts
+//! the local edge in front: the front door applies the same cache rules as
+//! the CDN in production.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use anyhow::Context;
 use millions_api::ApiState;
 use millions_core::Users;
+use millions_edge_local::EdgeConfig;
 use millions_infra::aws::DynamoUsers;
 use millions_infra::local::{EmbeddedDatabase, EmbeddedUsers};
 use millions_infra::{random_node_id, SystemClock};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::cli::{Backend, ServeArgs, StoreArgs};
 
+/// Serves the API behind the local edge (or alone with `--no-edge`) until
+/// Ctrl-C or SIGTERM, then lets both finish their in-flight requests.
 pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let users = open_users(store).await?;
     let node = args.node_id.unwrap_or_else(random_node_id);
-    let app = millions_api::router(ApiState::new(users, Arc::new(SystemClock), node));
+    let api = millions_api::router(ApiState::new(users, Arc::new(SystemClock), node));
+    let (stop, stopping) = watch::channel(());
+    tokio::spawn(async move {
+        crate::shutdown::signal().await;
+        let _ = stop.send(());
+    });
 
-    let address = SocketAddr::new(args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
-    let local = listener
-        .local_addr()
-        .context("cannot read the listening address")?;
-    tracing::info!(address = %local, node, "listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(crate::shutdown::signal())
-        .await
-        .context("the server failed")?;
+    if args.no_edge {
+        let front = bind(args.host, args.port).await?;
+        let address = front.local_addr()?;
+        tracing::info!(%address, node, edge = false, "listening on http://{address}");
+        serve(front, api, stopping).await?;
+    } else {
+        let api_listener = bind(args.host, args.api_port).await?;
+        let api_address = api_listener.local_addr()?;
+        tracing::info!(address = %api_address, node, "API instance on http://{api_address}");
+        let mut edge = EdgeConfig::single_origin(format!("http://{api_address}"));
+        edge.cache_bytes = args.edge_cache_mib * 1024 * 1024;
+        let front = bind(args.host, args.port).await?;
+        let address = front.local_addr()?;
+        tracing::info!(%address, edge = true, "listening on http://{address}");
+        tokio::try_join!(
+            serve(api_listener, api, stopping.clone()),
+            serve(front, millions_edge_local::router(edge), stopping),
+        )?;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn bind(host: IpAddr, port: u16) -> anyhow::Result<TcpListener> {
+    let address = SocketAddr::new(host, port);
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))
+}
+
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stopping: watch::Receiver<()>,
+) -> anyhow::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stopping.changed().await;
+        })
+        .await
+        .context("the server failed")
 }
 
 /// Opens the users store of the chosen backend.

@@ -4,6 +4,7 @@
 mod aws_backend;
 mod concurrency;
 mod durability;
+mod front_door;
 mod helpers;
 mod invalid_input;
 mod users;

@@ -1,0 +1,41 @@
+//! The local stack's front door is the local edge; `--no-edge` serves the
+//! API alone.
+
+use crate::helpers::{data_dir, TestStack};
+
+#[tokio::test]
+async fn profile_reads_go_through_the_edge_cache() {
+    let dir = data_dir();
+    let stack = TestStack::start(dir.path());
+    let (id, _) = stack.create_john().await;
+    let url = stack.url(&format!("/users/{id}"));
+    let mut seen = Vec::new();
+    for headers in [vec![], vec![], vec![("cookie", "session=x")]] {
+        let mut request = stack.client.get(&url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        seen.push(response.headers()["x-cache"].to_str().unwrap().to_owned());
+    }
+    assert_eq!(seen, ["MISS", "HIT", "BYPASS"]);
+}
+
+#[tokio::test]
+async fn no_edge_serves_the_api_directly() {
+    let dir = data_dir();
+    let stack = TestStack::start_with(
+        &["--data-dir", dir.path().to_str().unwrap(), "--no-edge"],
+        &[],
+    );
+    let (id, _) = stack.create_john().await;
+    let response = stack
+        .client
+        .get(stack.url(&format!("/users/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("x-cache").is_none());
+}
