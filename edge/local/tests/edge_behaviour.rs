@@ -105,15 +105,18 @@ fn john() -> Value {
 }
 
 impl Setup {
-    async fn create_user(&self) -> String {
-        let response = self
-            .client
+    async fn post_user(&self) -> reqwest::Response {
+        self.client
             .post(format!("{}/users", self.edge))
             .header("content-type", "application/json")
             .body(john().to_string())
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn create_user(&self) -> String {
+        let response = self.post_user().await;
         assert_eq!(response.status(), 201);
         assert_eq!(response.headers()["x-cache"], "BYPASS");
         response.headers()["location"].to_str().unwrap().to_owned()
@@ -259,14 +262,7 @@ async fn requests_fail_over_to_the_next_region_and_come_back() {
     }
     // A POST is not replayed on another region: it may have been applied.
     // (The primary is marked down by now, so it goes to region-1 directly.)
-    let created = setup
-        .client
-        .post(format!("{}/users", setup.edge))
-        .header("content-type", "application/json")
-        .body(john().to_string())
-        .send()
-        .await
-        .unwrap();
+    let created = setup.post_user().await;
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["x-edge-origin"], "region-1");
 
@@ -286,14 +282,7 @@ async fn requests_fail_over_to_the_next_region_and_come_back() {
 async fn a_post_to_a_failed_region_is_not_replayed_elsewhere() {
     let mut setup = setup(2).await;
     setup.regions.remove(0).stop().await;
-    let response = setup
-        .client
-        .post(format!("{}/users", setup.edge))
-        .header("content-type", "application/json")
-        .body(john().to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = setup.post_user().await;
     assert_eq!(response.status(), 502);
     assert_eq!(
         response.headers()["content-type"],
