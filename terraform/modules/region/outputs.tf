@@ -1,0 +1,35 @@
+output "api_url" {
+  value = aws_apigatewayv2_api.api.api_endpoint
+}
+
+output "region" {
+  value = local.region
+}
+
+output "health_check" {
+  description = "What Route 53 probes in this region."
+  value = {
+    id       = aws_route53_health_check.api.id
+    type     = aws_route53_health_check.api.type
+    fqdn     = aws_route53_health_check.api.fqdn
+    path     = aws_route53_health_check.api.resource_path
+    attached = aws_route53_record.api_latency.health_check_id == aws_route53_health_check.api.id
+  }
+}
+
+output "latency_record" {
+  value = {
+    name           = aws_route53_record.api_latency.name
+    set_identifier = aws_route53_record.api_latency.set_identifier
+    region         = one(aws_route53_record.api_latency.latency_routing_policy).region
+  }
+}
+
+output "api_policy" {
+  description = "The API function's permissions, as JSON."
+  value       = aws_iam_role_policy.api.policy
+}
+
+output "users_table_arn" {
+  value = local.users_table_arn
+}

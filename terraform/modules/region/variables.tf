@@ -1,0 +1,14 @@
+variable "settings" {
+  description = "The deployment's settings, the same for every region."
+  type = object({
+    name                     = string
+    users_table_name         = string
+    api_lambda_zip           = string
+    lambda_architecture      = string
+    api_memory_mb            = number
+    api_reserved_concurrency = number
+    api_domain               = string
+    hosted_zone_id           = string
+    log_retention_days       = number
+  })
+}

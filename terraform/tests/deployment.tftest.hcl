@@ -1,0 +1,167 @@
+# Plans and applies the root module against mocked AWS providers (no account,
+# no network) and checks the routing, the replica set and the permissions.
+
+mock_provider "aws" {
+  alias = "primary"
+
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      api_endpoint  = "https://a1b2c3.execute-api.us-east-1.amazonaws.com"
+      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/millions-api-us-east-1" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:millions-api/invocations" }
+  }
+  mock_resource "aws_acm_certificate" {
+    defaults = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/1"
+      domain_validation_options = [{
+        domain_name           = "api.millions.example"
+        resource_record_name  = "_a1.api.millions.example."
+        resource_record_type  = "CNAME"
+        resource_record_value = "_b2.acm-validations.aws."
+      }]
+    }
+  }
+}
+
+mock_provider "aws" {
+  alias = "secondary"
+
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      api_endpoint  = "https://d4e5f6.execute-api.eu-west-1.amazonaws.com"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:d4e5f6"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/millions-api" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/millions-api-eu-west-1" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:millions-api/invocations" }
+  }
+  mock_resource "aws_acm_certificate" {
+    defaults = {
+      arn = "arn:aws:acm:eu-west-1:123456789012:certificate/2"
+      domain_validation_options = [{
+        domain_name           = "api.millions.example"
+        resource_record_name  = "_a1.api.millions.example."
+        resource_record_type  = "CNAME"
+        resource_record_value = "_b2.acm-validations.aws."
+      }]
+    }
+  }
+}
+
+variables {
+  api_domain     = "api.millions.example"
+  hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+  api_lambda_zip = "tests/fixtures/bootstrap.zip"
+}
+
+run "each_region_has_a_health_checked_latency_record" {
+  command = apply
+
+  assert {
+    condition     = module.primary.latency_record.region == "us-east-1" && module.secondary.latency_record.region == "eu-west-1"
+    error_message = "Each region needs a latency record for its own region."
+  }
+  assert {
+    condition     = module.primary.latency_record.name == "api.millions.example" && module.secondary.latency_record.name == "api.millions.example"
+    error_message = "Both latency records must answer the shared API name."
+  }
+  assert {
+    condition     = module.primary.latency_record.set_identifier != module.secondary.latency_record.set_identifier
+    error_message = "Latency records of one name need distinct set identifiers."
+  }
+  assert {
+    condition     = module.primary.health_check.attached && module.secondary.health_check.attached
+    error_message = "Each latency record must carry its region's health check, or a failed region keeps its traffic."
+  }
+  assert {
+    condition     = module.primary.health_check.path == "/health" && module.primary.health_check.type == "HTTPS"
+    error_message = "The health check must probe GET /health over HTTPS."
+  }
+  assert {
+    condition     = module.primary.health_check.fqdn == "a1b2c3.execute-api.us-east-1.amazonaws.com" && module.secondary.health_check.fqdn == "d4e5f6.execute-api.eu-west-1.amazonaws.com"
+    error_message = "Each health check must probe its own region's endpoint, not the shared name."
+  }
+}
+
+run "the_users_table_is_replicated_to_the_secondary_region" {
+  command = apply
+
+  assert {
+    condition     = output.replica_regions == ["eu-west-1"]
+    error_message = "The users table must have a replica in the secondary region."
+  }
+}
+
+run "the_emulator_switch_turns_replicas_off" {
+  command = apply
+
+  variables {
+    emulator = true
+  }
+
+  assert {
+    condition     = length(output.replica_regions) == 0
+    error_message = "Under the emulator the table has no replica blocks."
+  }
+}
+
+run "the_api_function_may_touch_only_its_own_table_and_logs" {
+  command = apply
+
+  assert {
+    condition = jsondecode(module.primary.api_policy).Statement[0].Resource == [
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-users"
+    ]
+    error_message = "The API's table permissions must name only the users table in its own region."
+  }
+  assert {
+    condition = jsondecode(module.secondary.api_policy).Statement[0].Resource == [
+      "arn:aws:dynamodb:eu-west-1:123456789012:table/millions-users"
+    ]
+    error_message = "The secondary's API must use the replica in its own region."
+  }
+  assert {
+    condition = alltrue([
+      for statement in jsondecode(module.primary.api_policy).Statement :
+      alltrue([for action in statement.Action : !strcontains(action, "*")])
+    ])
+    error_message = "No wildcard actions."
+  }
+  assert {
+    condition     = jsondecode(module.primary.api_policy).Statement[1].Resource == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*"]
+    error_message = "Log permissions must name only the function's own log group."
+  }
+}

@@ -1,0 +1,68 @@
+variable "name" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "millions"
+}
+
+variable "primary_region" {
+  description = "The first AWS region; it holds the tables' source replica."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "secondary_region" {
+  description = "The second AWS region; traffic fails over to it when the first is unhealthy."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "api_lambda_zip" {
+  description = "Path of the API function's package, as written by `cargo lambda build --release --output-format zip -p api-lambda`."
+  type        = string
+  default     = "../target/lambda/api-lambda/bootstrap.zip"
+}
+
+variable "lambda_architecture" {
+  description = "x86_64 or arm64; must match the target the package was built for."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "The lambda_architecture is x86_64 or arm64."
+  }
+}
+
+variable "api_memory_mb" {
+  description = "Memory of the API function; its CPU share grows with it."
+  type        = number
+  default     = 256
+}
+
+variable "api_reserved_concurrency" {
+  description = "Most concurrent API instances per region: bounds the load on the tables and the bill when a client runs away."
+  type        = number
+  default     = 100
+}
+
+variable "api_domain" {
+  description = "DNS name of the API origin, in the hosted zone below; each region serves it, Route 53 picks the nearest healthy one."
+  type        = string
+}
+
+variable "hosted_zone_id" {
+  description = "Route 53 hosted zone that holds api_domain."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "How long function logs are kept."
+  type        = number
+  default     = 30
+}
+
+variable "emulator" {
+  description = "true when applying against an AWS emulator (moto): turns off what emulators cannot create (DynamoDB replicas)."
+  type        = bool
+  default     = false
+}
