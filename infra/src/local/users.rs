@@ -53,8 +53,9 @@ impl EmbeddedUsers {
             .map_err(unavailable)
     }
 
-    /// Runs `check` against the current record of `id` and then `apply` in the
-    /// same write transaction, so the check and the write are atomic.
+    /// Checks the current record of `id` against `expected` (`None`: the id
+    /// must be free; `Some(v)`: the record must be at version `v`) and runs
+    /// `apply` in the same write transaction, so check and write are atomic.
     async fn conditional_write<F>(
         &self,
         id: UserId,
