@@ -77,12 +77,15 @@ impl IfMatch {
 /// Whether an `If-None-Match` header names the current representation, so a
 /// `GET` can answer 304 Not Modified. Uses the weak comparison (RFC 9110 §13.1.2).
 pub fn if_none_match_hits(header: &str, version: Version) -> bool {
-    let current = etag(version);
-    header.trim() == "*"
-        || header
-            .split(',')
-            .map(|tag| tag.trim().trim_start_matches("W/"))
-            .any(|tag| tag == current)
+    if_none_match_names(header, &etag(version))
+}
+
+/// Whether an `If-None-Match` header (`*` or a list of tags) names the entity
+/// tag `etag`, by the weak comparison: `W/"1"` matches `"1"`.
+pub fn if_none_match_names(header: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let held = opaque(etag);
+    header.trim() == "*" || header.split(',').any(|tag| opaque(tag) == held)
 }
 
 #[cfg(test)]

@@ -52,7 +52,6 @@ impl UserService {
     /// Creates a user from a `POST /users` body.
     pub async fn create(&self, body: Value) -> Result<StoredUser, UserError> {
         let profile = parse::parse_new_user(body).map_err(UserError::Invalid)?;
-        let mut last_error = None;
         for _ in 0..MAX_ID_ATTEMPTS {
             let Ok(id) = self.ids.next_id(self.clock.now_ms()) else {
                 // This instance minted 128 ids in one millisecond; the next attempt
@@ -67,18 +66,13 @@ impl UserService {
             match self.users.insert(&user).await {
                 Ok(()) => return Ok(user),
                 // Another instance drew the same node number and sequence.
-                Err(StoreError::AlreadyExists) => last_error = Some(StoreError::AlreadyExists),
+                Err(StoreError::AlreadyExists) => {}
                 Err(error) => return Err(error.into()),
             }
         }
-        Err(last_error.map_or_else(
-            || {
-                UserError::Store(StoreError::Unavailable(
-                    "no free id; the id generator is saturated".into(),
-                ))
-            },
-            UserError::Store,
-        ))
+        Err(UserError::Store(StoreError::Unavailable(
+            format!("no free id after {MAX_ID_ATTEMPTS} attempts").into(),
+        )))
     }
 
     /// Reads a user for display. Eventually consistent: public profile reads

@@ -3,6 +3,8 @@
 
 use std::time::SystemTime;
 
+use millions_core::preconditions::if_none_match_names;
+
 /// The validators of the representation the edge holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Validators<'a> {
@@ -31,7 +33,7 @@ pub fn not_modified(
     if let Some(candidates) = preconditions.if_none_match {
         return held
             .etag
-            .is_some_and(|etag| etag_list_matches(candidates, etag));
+            .is_some_and(|etag| if_none_match_names(candidates, etag));
     }
     let (Some(since), Some(modified)) = (preconditions.if_modified_since, held.last_modified)
     else {
@@ -41,13 +43,6 @@ pub fn not_modified(
         (Some(since), Some(modified)) => modified <= since,
         _ => false,
     }
-}
-
-/// `If-None-Match: *` or a list of tags, compared weakly (`W/"1"` = `"1"`).
-fn etag_list_matches(candidates: &str, etag: &str) -> bool {
-    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
-    let held = opaque(etag);
-    candidates.trim() == "*" || candidates.split(',').any(|tag| opaque(tag) == held)
 }
 
 fn parse_date(text: &str) -> Option<SystemTime> {
