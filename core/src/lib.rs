@@ -6,13 +6,17 @@
 //! Keeping it free of tokio and AWS types is what lets the same logic run in a
 //! Lambda, in the local stack, and (compiled to wasm) at the edge.
 
+pub mod auth;
 pub mod ids;
 pub mod ports;
 pub mod preconditions;
 pub mod problem;
+pub mod services;
 pub mod users;
 
+pub use auth::Email;
 pub use ids::{IdGenerator, UserId};
 pub use ports::{Clock, Consistency, StoreError, Users};
 pub use problem::{Problem, Violation};
+pub use services::{Ports, Services};
 pub use users::{Address, StoredUser, User, UserProfile, Version};

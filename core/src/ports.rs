@@ -61,9 +61,10 @@ pub trait Users: Send + Sync {
     /// Fails with [`StoreError::NotFound`] or [`StoreError::VersionMismatch`].
     async fn replace(&self, user: &StoredUser, expected: Version) -> Result<(), StoreError>;
 
-    /// Deletes the user if its version is `expected`.
+    /// Deletes the user `current` describes if it is still at `current.version`,
+    /// together with its login (`current.email`) if it has one, atomically.
     /// Fails with [`StoreError::NotFound`] or [`StoreError::VersionMismatch`].
-    async fn delete(&self, id: UserId, expected: Version) -> Result<(), StoreError>;
+    async fn delete(&self, current: &StoredUser) -> Result<(), StoreError>;
 }
 
 /// Wall-clock time, supplied from outside so the core never reads a clock itself

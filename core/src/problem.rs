@@ -143,6 +143,18 @@ impl Problem {
         )
     }
 
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new("unauthorized", "Authentication required", 401, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new("forbidden", "Not allowed", 403, detail)
+    }
+
+    pub fn too_many_requests(detail: impl Into<String>) -> Self {
+        Self::new("too-many-requests", "Too many requests", 429, detail)
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             "unavailable",

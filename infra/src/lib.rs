@@ -9,5 +9,9 @@
 pub mod aws;
 pub mod clock;
 pub mod local;
+mod passwords;
+mod random;
 
 pub use clock::{random_node_id, SystemClock};
+pub use passwords::Argon2Passwords;
+pub use random::OsRandomness;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Email;
 use crate::ids::UserId;
 
 /// A user's postal address, as in the chapter's example.
@@ -75,12 +76,15 @@ impl Version {
     }
 }
 
-/// A user as the data tier keeps it: the profile plus its version.
+/// A user as the data tier keeps it: the profile, its version, and the email
+/// of its login if it has one (never shown in the public profile; kept so
+/// that deleting the user can release the login in the same transaction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredUser {
     pub id: UserId,
     pub version: Version,
     pub profile: UserProfile,
+    pub email: Option<Email>,
 }
 
 impl StoredUser {

@@ -12,15 +12,13 @@ use serde_json::Value;
 
 use super::model::{StoredUser, UserProfile, Version};
 use super::parse;
-use crate::ids::{IdGenerator, UserId};
-use crate::ports::{Clock, Consistency, StoreError, Users};
+use crate::ids::UserId;
+use crate::ports::{Consistency, StoreError, Users};
 use crate::preconditions::IfMatch;
 use crate::problem::Violation;
 
 /// How many times a write is re-applied after losing a race before giving up.
 const MAX_WRITE_ATTEMPTS: usize = 16;
-/// How many fresh ids `create` tries when an id is already taken.
-const MAX_ID_ATTEMPTS: usize = 8;
 
 /// Why a user operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +29,8 @@ pub enum UserError {
     PreconditionFailed { id: UserId, current: Version },
     #[error("the request has invalid values")]
     Invalid(Vec<Violation>),
+    #[error("user {actor} may not change user {id}; only its owner may")]
+    Forbidden { actor: UserId, id: UserId },
     #[error("user {0} is changing too often to apply this write; try again")]
     Contended(UserId),
     #[error(transparent)]
@@ -38,41 +38,17 @@ pub enum UserError {
 }
 
 /// User operations over any [`Users`] store.
+///
+/// Writes name the `actor`, the user whose session made the request: a user
+/// may change only itself. (Accounts are created by sign-up, in the auth
+/// service, since a user and its login are born together.)
 pub struct UserService {
     users: Arc<dyn Users>,
-    ids: IdGenerator,
-    clock: Arc<dyn Clock>,
 }
 
 impl UserService {
-    pub fn new(users: Arc<dyn Users>, ids: IdGenerator, clock: Arc<dyn Clock>) -> Self {
-        Self { users, ids, clock }
-    }
-
-    /// Creates a user from a `POST /users` body.
-    pub async fn create(&self, body: Value) -> Result<StoredUser, UserError> {
-        let profile = parse::parse_new_user(body).map_err(UserError::Invalid)?;
-        for _ in 0..MAX_ID_ATTEMPTS {
-            let Ok(id) = self.ids.next_id(self.clock.now_ms()) else {
-                // This instance minted 128 ids in one millisecond; the next attempt
-                // reads the clock again.
-                continue;
-            };
-            let user = StoredUser {
-                id,
-                version: Version::FIRST,
-                profile: profile.clone(),
-            };
-            match self.users.insert(&user).await {
-                Ok(()) => return Ok(user),
-                // Another instance drew the same node number and sequence.
-                Err(StoreError::AlreadyExists) => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(UserError::Store(StoreError::Unavailable(
-            format!("no free id after {MAX_ID_ATTEMPTS} attempts").into(),
-        )))
+    pub fn new(users: Arc<dyn Users>) -> Self {
+        Self { users }
     }
 
     /// Reads a user for display. Eventually consistent: public profile reads
@@ -87,10 +63,12 @@ impl UserService {
     /// Replaces a user's whole profile (`PUT`).
     pub async fn replace(
         &self,
+        actor: UserId,
         id: UserId,
         body: Value,
         if_match: &IfMatch,
     ) -> Result<StoredUser, UserError> {
+        authorize(actor, id)?;
         let profile = parse::parse_replacement(id, body).map_err(UserError::Invalid)?;
         self.update(id, if_match, |_| Ok(profile.clone())).await
     }
@@ -98,10 +76,12 @@ impl UserService {
     /// Applies a JSON Merge Patch to a user (`PATCH`).
     pub async fn patch(
         &self,
+        actor: UserId,
         id: UserId,
         patch: Value,
         if_match: &IfMatch,
     ) -> Result<StoredUser, UserError> {
+        authorize(actor, id)?;
         self.update(id, if_match, |current| {
             parse::merge_patch(id, current, patch.clone())
         })
@@ -109,10 +89,16 @@ impl UserService {
     }
 
     /// Deletes a user.
-    pub async fn delete(&self, id: UserId, if_match: &IfMatch) -> Result<(), UserError> {
+    pub async fn delete(
+        &self,
+        actor: UserId,
+        id: UserId,
+        if_match: &IfMatch,
+    ) -> Result<(), UserError> {
+        authorize(actor, id)?;
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let current = self.read_for_write(id, if_match).await?;
-            match self.users.delete(id, current.version).await {
+            match self.users.delete(&current).await {
                 Ok(()) => return Ok(()),
                 Err(error) => self.retry_or_fail(id, if_match, error)?,
             }
@@ -134,9 +120,9 @@ impl UserService {
                 return Ok(current);
             }
             let next = StoredUser {
-                id,
                 version: current.version.next(),
                 profile,
+                ..current
             };
             match self.users.replace(&next, current.version).await {
                 Ok(()) => return Ok(next),
@@ -182,5 +168,15 @@ impl UserService {
             StoreError::NotFound => Err(UserError::NotFound(id)),
             other => Err(other.into()),
         }
+    }
+}
+
+/// Only a user may change itself. Checked before any read, so the answer
+/// does not reveal whether the other user exists.
+fn authorize(actor: UserId, id: UserId) -> Result<(), UserError> {
+    if actor == id {
+        Ok(())
+    } else {
+        Err(UserError::Forbidden { actor, id })
     }
 }

@@ -6,24 +6,65 @@ use std::any::Any;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use millions_core::auth::AuthError;
 use millions_core::preconditions::etag;
 use millions_core::problem::PROBLEM_JSON;
 use millions_core::users::UserError;
 use millions_core::{Problem, StoreError};
 
-/// An error answer: a problem document plus, for 412, the current `ETag`.
+/// An error answer: a problem document plus the headers some statuses need
+/// (the current `ETag` with 412, `Retry-After` with 429 and 503).
 #[derive(Debug)]
 pub struct ApiError {
     // Boxed: errors travel in `Result`s on every handler's happy path.
     problem: Box<Problem>,
     etag: Option<String>,
+    retry_after_secs: Option<u64>,
 }
 
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
+        let retry_after_secs = (problem.status == 503).then_some(1);
         Self {
             problem: Box::new(problem),
             etag: None,
+            retry_after_secs,
+        }
+    }
+}
+
+/// The answer to a store failure: 503 when it did not answer (worth a retry),
+/// 500 for an outcome the service should have handled (a bug, logged).
+fn store_failure(error: &StoreError) -> ApiError {
+    match error {
+        StoreError::Unavailable(source) => {
+            tracing::error!(error = %source, "data store unavailable");
+            Problem::unavailable("the data store did not answer; try again shortly").into()
+        }
+        other => {
+            tracing::error!(error = %other, "unexpected store outcome");
+            Problem::internal().into()
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match &error {
+            AuthError::Invalid(violations) => Problem::invalid_fields(violations.clone()).into(),
+            AuthError::EmailTaken(_) => {
+                Problem::conflict(format!("{error}; log in with it instead")).into()
+            }
+            AuthError::WrongCredentials => Problem::unauthorized(error.to_string()).into(),
+            AuthError::TooManyAttempts { retry_after_secs } => Self {
+                retry_after_secs: Some(*retry_after_secs),
+                ..Problem::too_many_requests(error.to_string()).into()
+            },
+            AuthError::Store(store) => store_failure(store),
+            AuthError::Hashing(hashing) => {
+                tracing::error!(error = %hashing, "password hashing failed");
+                Problem::internal().into()
+            }
         }
     }
 }
@@ -33,24 +74,17 @@ impl From<UserError> for ApiError {
         match &error {
             UserError::NotFound(id) => Problem::not_found(format!("there is no user {id}")).into(),
             UserError::PreconditionFailed { current, .. } => Self {
-                problem: Box::new(Problem::precondition_failed(format!(
+                etag: Some(etag(*current)),
+                ..Problem::precondition_failed(format!(
                     "{error}; read it again and retry with If-Match: {}",
                     etag(*current)
-                ))),
-                etag: Some(etag(*current)),
+                ))
+                .into()
             },
+            UserError::Forbidden { .. } => Problem::forbidden(error.to_string()).into(),
             UserError::Invalid(violations) => Problem::invalid_fields(violations.clone()).into(),
             UserError::Contended(_) => Problem::conflict(error.to_string()).into(),
-            UserError::Store(StoreError::Unavailable(source)) => {
-                tracing::error!(error = %source, "data store unavailable");
-                Problem::unavailable("the data store did not answer; try again shortly").into()
-            }
-            UserError::Store(other) => {
-                // The service maps every other store outcome itself; reaching
-                // here is a bug, so it is logged and answered as one.
-                tracing::error!(error = %other, "unexpected store outcome");
-                Problem::internal().into()
-            }
+            UserError::Store(store) => store_failure(store),
         }
     }
 }
@@ -61,10 +95,17 @@ impl IntoResponse for ApiError {
         if let Some(tag) = self.etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
             response.headers_mut().insert(header::ETAG, tag);
         }
-        if self.problem.status == 503 {
+        if let Some(seconds) = self.retry_after_secs {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.problem.status == 401 {
+            // RFC 9110 §11.6.1: a 401 names the scheme that would work.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="millions""#),
+            );
         }
         response
     }

@@ -5,6 +5,9 @@
 //! everything lives behind the ports in [`ApiState`], so any instance in any
 //! region can answer any request.
 
+mod auth;
+mod client_address;
+mod credentials;
 mod error;
 mod extract;
 mod health;
@@ -16,12 +19,14 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use millions_core::users::UserService;
-use millions_core::{Clock, IdGenerator, Users};
+use millions_core::auth::AuthSettings;
+use millions_core::{Ports, Services};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use client_address::{client_address, PeerAddress};
+pub use credentials::SESSION_COOKIE;
 pub use error::ApiError;
 pub use openapi::ApiDoc;
 
@@ -29,17 +34,39 @@ pub use openapi::ApiDoc;
 /// 4 KiB; anything far larger is a mistake or an attack.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// What the handlers need: the domain services, built on ports.
+/// How the web tier meets browsers and proxies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebSettings {
+    /// Origins (`https://app.example.com`) whose pages may make
+    /// cookie-authenticated state-changing requests, besides the API's own host.
+    pub allowed_origins: Vec<String>,
+    /// How many proxies in front of the API append to `X-Forwarded-For` and
+    /// can be trusted to (the edge, a load balancer); 0 when clients connect
+    /// directly.
+    pub trusted_proxy_hops: usize,
+}
+
+/// Everything that can be tuned about an API instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub auth: AuthSettings,
+    pub web: WebSettings,
+}
+
+/// What the handlers need: the domain services, built on ports, and the web
+/// settings. Nothing here changes between requests.
 pub struct ApiState {
-    pub users: UserService,
+    pub services: Services,
+    pub web: WebSettings,
 }
 
 impl ApiState {
-    /// Wires the services to the given store. `node` distinguishes this
-    /// instance's ids from other instances' (see [`IdGenerator`]).
-    pub fn new(users: Arc<dyn Users>, clock: Arc<dyn Clock>, node: u16) -> Arc<Self> {
+    /// Wires the services to the given ports. `node` distinguishes this
+    /// instance's ids from other instances' (see `millions_core::IdGenerator`).
+    pub fn new(ports: Ports, node: u16, settings: Settings) -> Arc<Self> {
         Arc::new(Self {
-            users: UserService::new(users, IdGenerator::new(node), clock),
+            services: Services::new(ports, node, settings.auth),
+            web: settings.web,
         })
     }
 }
@@ -58,6 +85,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
     let request_id = http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(health::routes())
+        .merge(auth::routes())
         .merge(users::routes())
         .merge(openapi::routes())
         .fallback(error::not_found)

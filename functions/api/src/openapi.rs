@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
+use crate::credentials::SESSION_COOKIE;
 use crate::ApiState;
 
 #[derive(OpenApi)]
@@ -14,15 +16,40 @@ use crate::ApiState;
     info(title = "millions", description = "The JSON API of millions: users, from zero to millions."),
     paths(
         crate::health::health,
-        crate::users::create_user,
+        crate::auth::signup,
+        crate::auth::login,
+        crate::auth::logout,
+        crate::auth::current_session,
         crate::users::get_user,
         crate::users::replace_user,
         crate::users::patch_user,
         crate::users::delete_user,
     ),
-    tags((name = "users", description = "The chapter's user object"), (name = "operations"))
+    modifiers(&SessionSchemes),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "users", description = "The chapter's user object"),
+        (name = "operations"),
+    )
 )]
 pub struct ApiDoc;
+
+/// The two ways a client presents its session.
+struct SessionSchemes;
+
+impl Modify for SessionSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))

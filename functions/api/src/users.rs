@@ -10,12 +10,13 @@ use axum::{Json, Router};
 use millions_core::preconditions::{etag, if_none_match_hits};
 use millions_core::{Problem, StoredUser, User, UserProfile};
 
+use crate::credentials::CurrentSession;
 use crate::error::ApiError;
 use crate::extract::{IfMatchHeader, IfNoneMatchHeader, JsonBody, UserIdPath};
 use crate::ApiState;
 
 pub fn routes() -> Router<Arc<ApiState>> {
-    Router::new().route("/users", post(create_user)).route(
+    Router::new().route("/users", post(create_by_signup)).route(
         "/users/{id}",
         get(get_user)
             .put(replace_user)
@@ -32,28 +33,13 @@ fn user_response(status: StatusCode, user: StoredUser) -> Response {
     response
 }
 
-/// Creates a user. The server assigns the id.
-#[utoipa::path(
-    post, path = "/users", tag = "users",
-    request_body(content = UserProfile, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created; `Location` names the new user", body = User,
-         headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not declared as JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, of the wrong type or invalid", body = Problem, content_type = "application/problem+json"),
+/// Users are created by signing up, which also creates their login.
+pub async fn create_by_signup() -> ApiError {
+    Problem::not_found(
+        "users are created by signing up: POST /auth/signup with email, password and the profile",
     )
-)]
-pub async fn create_user(
-    State(state): State<Arc<ApiState>>,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let user = state.users.create(body).await?;
-    let location = HeaderValue::from_str(&format!("/users/{}", user.id)).expect("a path is ASCII");
-    let mut response = user_response(StatusCode::CREATED, user);
-    response.headers_mut().insert(header::LOCATION, location);
-    Ok(response)
+    .with_instance("/users")
+    .into()
 }
 
 /// Reads a user. Answers 304 when `If-None-Match` names the current version.
@@ -72,7 +58,7 @@ pub async fn get_user(
     UserIdPath(id): UserIdPath,
     IfNoneMatchHeader(if_none_match): IfNoneMatchHeader,
 ) -> Result<Response, ApiError> {
-    let user = state.users.get(id).await?;
+    let user = state.services.users.get(id).await?;
     let not_modified = if_none_match.is_some_and(|value| if_none_match_hits(&value, user.version));
     if not_modified {
         let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
@@ -84,11 +70,14 @@ pub async fn get_user(
 /// Replaces a user's whole profile. With `If-Match`, only if unchanged since read.
 #[utoipa::path(
     put, path = "/users/{id}", tag = "users",
+    security(("session_cookie" = []), ("bearer" = [])),
     params(("id" = u64, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
     request_body(content = UserProfile, content_type = "application/json"),
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner of this user, or a cross-site browser request", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The user changed since the version in If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
@@ -98,23 +87,31 @@ pub async fn get_user(
 )]
 pub async fn replace_user(
     State(state): State<Arc<ApiState>>,
+    caller: CurrentSession,
     UserIdPath(id): UserIdPath,
     IfMatchHeader(if_match): IfMatchHeader,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let user = state.users.replace(id, body, &if_match).await?;
+    let user = state
+        .services
+        .users
+        .replace(caller.session.user_id, id, body, &if_match)
+        .await?;
     Ok(user_response(StatusCode::OK, user))
 }
 
 /// Changes some fields of a user with a JSON Merge Patch (RFC 7396).
 #[utoipa::path(
     patch, path = "/users/{id}", tag = "users",
+    security(("session_cookie" = []), ("bearer" = [])),
     params(("id" = u64, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
     request_body(content = Object, content_type = "application/merge-patch+json",
                  example = json!({"address": {"city": "Boston"}})),
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner of this user, or a cross-site browser request", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The user changed since the version in If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
@@ -124,30 +121,43 @@ pub async fn replace_user(
 )]
 pub async fn patch_user(
     State(state): State<Arc<ApiState>>,
+    caller: CurrentSession,
     UserIdPath(id): UserIdPath,
     IfMatchHeader(if_match): IfMatchHeader,
     JsonBody(patch): JsonBody,
 ) -> Result<Response, ApiError> {
-    let user = state.users.patch(id, patch, &if_match).await?;
+    let user = state
+        .services
+        .users
+        .patch(caller.session.user_id, id, patch, &if_match)
+        .await?;
     Ok(user_response(StatusCode::OK, user))
 }
 
 /// Deletes a user. With `If-Match`, only if unchanged since read.
 #[utoipa::path(
     delete, path = "/users/{id}", tag = "users",
+    security(("session_cookie" = []), ("bearer" = [])),
     params(("id" = u64, Path), ("If-Match" = Option<String>, Header)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner of this user, or a cross-site browser request", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delete_user(
     State(state): State<Arc<ApiState>>,
+    caller: CurrentSession,
     UserIdPath(id): UserIdPath,
     IfMatchHeader(if_match): IfMatchHeader,
 ) -> Result<StatusCode, ApiError> {
-    state.users.delete(id, &if_match).await?;
+    state
+        .services
+        .users
+        .delete(caller.session.user_id, id, &if_match)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

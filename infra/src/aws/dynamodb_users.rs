@@ -4,33 +4,36 @@
 //! write computed from a stale read; `ConditionalCheckFailed` is mapped to a
 //! typed [`StoreError`] (and from there to HTTP 412 or a retry).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::create_table::CreateTableError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    AttributeValue, CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
-use millions_core::{Consistency, StoreError, StoredUser, UserId, Users, Version};
+use millions_core::auth::{AccountError, Accounts, Login, PasswordHash};
+use millions_core::{Consistency, Email, StoreError, StoredUser, UserId, Users, Version};
 
 use super::item::{self, Item};
+use super::tables::{TableNames, LOGINS_KEY};
 
-/// The partition (shard) key of the users table.
-pub const USERS_PARTITION_KEY: &str = item::USER_ID;
-
-/// Users in a DynamoDB table.
+/// Users (and their logins) in DynamoDB: the users table keyed by `user_id`,
+/// the logins table keyed by `email`.
 #[derive(Clone)]
 pub struct DynamoUsers {
     client: Client,
     table: String,
+    logins_table: String,
 }
 
 impl DynamoUsers {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: Client, tables: &TableNames) -> Self {
         Self {
             client,
-            table: table.into(),
+            table: tables.users.clone(),
+            logins_table: tables.logins.clone(),
         }
     }
 
@@ -38,39 +41,77 @@ impl DynamoUsers {
         &self.table
     }
 
-    /// Creates the table if it does not exist (on-demand capacity, `user_id`
-    /// partition key), for the local stack and tests. In the cloud, Terraform
-    /// owns the table; this mirrors its definition.
-    pub async fn create_table_if_missing(&self) -> Result<(), StoreError> {
+    /// Deletes a user and its login in one transaction.
+    async fn delete_with_login(
+        &self,
+        current: &StoredUser,
+        email: &Email,
+    ) -> Result<(), StoreError> {
+        let user = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(item::key(current.id)))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", item::VERSION)
+            .expression_attribute_values(":expected", item::number(current.version.0))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let login = Delete::builder()
+            .table_name(&self.logins_table)
+            .set_key(Some(login_key(email)))
+            .condition_expression("#user = :id")
+            .expression_attribute_names("#user", item::USER_ID)
+            .expression_attribute_values(":id", item::number(current.id.get()))
+            .build()
+            .map_err(StoreError::unavailable)?;
         let result = self
             .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(USERS_PARTITION_KEY)
-                    .attribute_type(ScalarAttributeType::N)
-                    .build()
-                    .map_err(StoreError::unavailable)?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(USERS_PARTITION_KEY)
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(StoreError::unavailable)?,
-            )
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(user).build())
+            .transact_items(TransactWriteItem::builder().delete(login).build())
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(error))
-                if matches!(error.err(), CreateTableError::ResourceInUseException(_)) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
+            Err(error) => match cancellation_reasons(error)? {
+                reasons if failed(&reasons, 0) => match reasons[0].item() {
+                    Some(old) => Err(mismatch(Some(old))),
+                    // Not every implementation returns the old item in a
+                    // transaction; a strong read tells the two cases apart.
+                    None => match self.get(current.id, Consistency::Strong).await? {
+                        None => Err(StoreError::NotFound),
+                        Some(user) => Err(StoreError::VersionMismatch {
+                            current: user.version,
+                        }),
+                    },
+                },
+                // The login no longer belongs to this user: nothing to release.
+                reasons if failed(&reasons, 1) => self.delete_alone(current).await,
+                reasons => Err(StoreError::unavailable(TransactionCanceled(reasons))),
+            },
+        }
+    }
+
+    async fn delete_alone(&self, current: &StoredUser) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key(current.id)))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", item::VERSION)
+            .expression_attribute_values(":expected", item::number(current.version.0))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.into_service_error() {
+                aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(failed) => {
+                    Err(mismatch(failed.item()))
+                }
+                other => Err(StoreError::unavailable(other)),
+            },
         }
     }
 
@@ -155,26 +196,109 @@ impl Users for DynamoUsers {
         self.conditional_put(item::to_item(user), expected).await
     }
 
-    async fn delete(&self, id: UserId, expected: Version) -> Result<(), StoreError> {
+    async fn delete(&self, current: &StoredUser) -> Result<(), StoreError> {
+        match &current.email {
+            Some(email) => self.delete_with_login(current, email).await,
+            None => self.delete_alone(current).await,
+        }
+    }
+}
+
+#[async_trait]
+impl Accounts for DynamoUsers {
+    async fn create(&self, user: &StoredUser, login: &Login) -> Result<(), AccountError> {
+        let user_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item::to_item(user)))
+            .condition_expression("attribute_not_exists(#id)")
+            .expression_attribute_names("#id", item::USER_ID)
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let login_put = Put::builder()
+            .table_name(&self.logins_table)
+            .set_item(Some(login_item(login)))
+            .condition_expression("attribute_not_exists(#email)")
+            .expression_attribute_names("#email", LOGINS_KEY)
+            .build()
+            .map_err(StoreError::unavailable)?;
         let result = self
             .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(item::key(id)))
-            .condition_expression("#version = :expected")
-            .expression_attribute_names("#version", item::VERSION)
-            .expression_attribute_values(":expected", item::number(expected.0))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(user_put).build())
+            .transact_items(TransactWriteItem::builder().put(login_put).build())
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error) => match error.into_service_error() {
-                aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(failed) => {
-                    Err(mismatch(failed.item()))
-                }
-                other => Err(StoreError::unavailable(other)),
+            Err(error) => match cancellation_reasons(error)? {
+                reasons if failed(&reasons, 1) => Err(AccountError::EmailTaken),
+                reasons if failed(&reasons, 0) => Err(AccountError::IdTaken),
+                reasons => Err(StoreError::unavailable(TransactionCanceled(reasons)).into()),
             },
         }
     }
+
+    async fn login(&self, email: &Email) -> Result<Option<Login>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.logins_table)
+            .set_key(Some(login_key(email)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::unavailable(error.into_service_error()))?;
+        let Some(found) = output.item() else {
+            return Ok(None);
+        };
+        let user_id = item::get_number(found, item::USER_ID)?;
+        Ok(Some(Login {
+            email: email.clone(),
+            user_id: UserId::new(user_id).map_err(|_| item::malformed(item::USER_ID))?,
+            password_hash: PasswordHash(item::get_string(found, "password_hash")?),
+        }))
+    }
+}
+
+fn login_key(email: &Email) -> Item {
+    HashMap::from([(
+        LOGINS_KEY.to_owned(),
+        AttributeValue::S(email.as_str().to_owned()),
+    )])
+}
+
+fn login_item(login: &Login) -> Item {
+    let mut item = login_key(&login.email);
+    item.insert(item::USER_ID.to_owned(), item::number(login.user_id.get()));
+    item.insert(
+        "password_hash".to_owned(),
+        AttributeValue::S(login.password_hash.0.clone()),
+    );
+    item
+}
+
+/// A transaction DynamoDB cancelled for reasons other than our conditions.
+#[derive(Debug, thiserror::Error)]
+#[error("the transaction was cancelled: {0:?}")]
+struct TransactionCanceled(Vec<CancellationReason>);
+
+/// The per-item reasons of a cancelled transaction; any other failure is the
+/// store being unavailable.
+fn cancellation_reasons(
+    error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
+) -> Result<Vec<CancellationReason>, StoreError> {
+    match error.into_service_error() {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            Ok(cancelled.cancellation_reasons().to_vec())
+        }
+        other => Err(StoreError::unavailable(other)),
+    }
+}
+
+/// Whether the transaction's item at `index` failed its condition.
+fn failed(reasons: &[CancellationReason], index: usize) -> bool {
+    reasons
+        .get(index)
+        .and_then(CancellationReason::code)
+        .is_some_and(|code| code == "ConditionalCheckFailed")
 }

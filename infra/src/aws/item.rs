@@ -7,12 +7,14 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use millions_core::{Address, StoreError, StoredUser, UserId, UserProfile, Version};
+use millions_core::{Address, Email, StoreError, StoredUser, UserId, UserProfile, Version};
 
 pub type Item = HashMap<String, AttributeValue>;
 
 pub const USER_ID: &str = "user_id";
 pub const VERSION: &str = "version";
+/// The login email of a user that has one (not part of the public profile).
+pub const EMAIL: &str = "email";
 
 /// A stored item that does not have the expected shape.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +35,7 @@ pub fn to_item(user: &StoredUser) -> Item {
     let profile = &user.profile;
     let address = &profile.address;
     let string = |s: &str| AttributeValue::S(s.to_owned());
-    HashMap::from([
+    let mut item = HashMap::from([
         (USER_ID.to_owned(), number(user.id.get())),
         (VERSION.to_owned(), number(user.version.0)),
         ("firstName".to_owned(), string(&profile.first_name)),
@@ -51,7 +53,11 @@ pub fn to_item(user: &StoredUser) -> Item {
             "phoneNumbers".to_owned(),
             AttributeValue::L(profile.phone_numbers.iter().map(|n| string(n)).collect()),
         ),
-    ])
+    ]);
+    if let Some(email) = &user.email {
+        item.insert(EMAIL.to_owned(), string(email.as_str()));
+    }
+    item
 }
 
 pub fn from_item(item: &Item) -> Result<StoredUser, StoreError> {
@@ -67,6 +73,13 @@ pub fn from_item(item: &Item) -> Result<StoredUser, StoreError> {
         .map(|value| value.as_s().cloned().map_err(|_| malformed("phoneNumbers")))
         .collect::<Result<_, _>>()?;
     let id = get_number(item, USER_ID)?;
+    let email = match item.get(EMAIL) {
+        None => None,
+        Some(value) => {
+            let text = value.as_s().map_err(|_| malformed(EMAIL))?;
+            Some(Email::parse(text).map_err(|_| malformed(EMAIL))?)
+        }
+    };
     Ok(StoredUser {
         id: UserId::new(id).map_err(|_| malformed(USER_ID))?,
         version: Version(get_number(item, VERSION)?),
@@ -82,6 +95,7 @@ pub fn from_item(item: &Item) -> Result<StoredUser, StoreError> {
             },
             phone_numbers,
         },
+        email,
     })
 }
 
@@ -90,21 +104,21 @@ pub fn version_of(item: &Item) -> Result<Version, StoreError> {
     get_number(item, VERSION).map(Version)
 }
 
-fn get_string(item: &Item, attribute: &'static str) -> Result<String, StoreError> {
+pub fn get_string(item: &Item, attribute: &'static str) -> Result<String, StoreError> {
     item.get(attribute)
         .and_then(|value| value.as_s().ok())
         .cloned()
         .ok_or(malformed(attribute))
 }
 
-fn get_number(item: &Item, attribute: &'static str) -> Result<u64, StoreError> {
+pub fn get_number(item: &Item, attribute: &'static str) -> Result<u64, StoreError> {
     item.get(attribute)
         .and_then(|value| value.as_n().ok())
         .and_then(|n| n.parse().ok())
         .ok_or(malformed(attribute))
 }
 
-fn malformed(attribute: &'static str) -> StoreError {
+pub fn malformed(attribute: &'static str) -> StoreError {
     StoreError::unavailable(MalformedItem { attribute })
 }
 
@@ -128,6 +142,7 @@ mod tests {
                 },
                 phone_numbers: vec!["212 555-1234".into()],
             },
+            email: Some(Email::parse("john@example.com").unwrap()),
         };
         let item = to_item(&user);
         assert_eq!(item[USER_ID], AttributeValue::N("12".into()));
@@ -150,6 +165,7 @@ mod tests {
                 },
                 phone_numbers: vec![],
             },
+            email: None,
         });
         item.insert("lastName".into(), AttributeValue::N("5".into()));
         let error = from_item(&item).unwrap_err();

@@ -3,10 +3,21 @@
 //! Clients are built from the standard AWS configuration chain, so
 //! `AWS_ENDPOINT_URL` points them at an emulator (moto) in tests and locally.
 
+mod dynamodb_rate_limits;
+mod dynamodb_sessions;
 mod dynamodb_users;
 mod item;
+mod ports;
+mod tables;
 
-pub use dynamodb_users::{DynamoUsers, USERS_PARTITION_KEY};
+pub use dynamodb_rate_limits::DynamoRateLimits;
+pub use dynamodb_sessions::DynamoSessions;
+pub use dynamodb_users::DynamoUsers;
+pub use ports::ports;
+pub use tables::{
+    create_tables_if_missing, MissingTableName, TableNames, COUNTERS_KEY, EXPIRES_AT, LOGINS_KEY,
+    SESSIONS_KEY, USERS_KEY,
+};
 
 /// Loads the AWS configuration from the environment (region, credentials,
 /// endpoint override) the way every AWS SDK does.

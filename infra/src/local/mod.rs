@@ -6,7 +6,14 @@
 //! loss, and a torn write is never visible after a restart.
 
 mod database;
+mod rate_limits;
+mod records;
+mod sessions;
+mod stores;
 mod users;
 
 pub use database::{EmbeddedDatabase, EmbeddedError};
+pub use rate_limits::EmbeddedRateLimits;
+pub use sessions::EmbeddedSessions;
+pub use stores::EmbeddedStores;
 pub use users::EmbeddedUsers;

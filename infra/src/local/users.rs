@@ -1,14 +1,25 @@
-//! The `Users` port on the embedded database: one redb table keyed by `user_id`.
+//! The `Users` and `Accounts` ports on the embedded database: a users table
+//! keyed by `user_id` and a logins table keyed by email, written together in
+//! one transaction where both change.
 
 use async_trait::async_trait;
-use millions_core::{Consistency, StoreError, StoredUser, UserId, Users, Version};
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use millions_core::auth::{AccountError, Accounts, Login, PasswordHash};
+use millions_core::{
+    Consistency, Email, StoreError, StoredUser, UserId, UserProfile, Users, Version,
+};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
 
 use super::database::{unavailable, EmbeddedDatabase};
+use super::records::{self, Format};
 
 /// `user_id` → the user record, encoded with postcard (compact and several
 /// times faster to decode than JSON on the read path).
 const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+/// email → the login of that email's user.
+const LOGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("logins");
+
+type UsersTable<'txn> = redb::Table<'txn, u64, &'static [u8]>;
 
 /// Users kept in the embedded database.
 #[derive(Clone)]
@@ -21,6 +32,7 @@ impl EmbeddedUsers {
         // Create the table up front so reads never meet a missing table.
         let txn = db.handle().begin_write().map_err(unavailable)?;
         txn.open_table(USERS).map_err(unavailable)?;
+        txn.open_table(LOGINS).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
         Ok(Self { db })
     }
@@ -63,7 +75,7 @@ impl EmbeddedUsers {
         apply: F,
     ) -> Result<(), StoreError>
     where
-        F: FnOnce(&mut redb::Table<u64, &[u8]>) -> Result<(), StoreError> + Send + 'static,
+        F: FnOnce(&mut UsersTable, &WriteTransaction) -> Result<(), StoreError> + Send + 'static,
     {
         self.db
             .write(move |db| {
@@ -85,7 +97,7 @@ impl EmbeddedUsers {
                         }
                         _ => {}
                     }
-                    apply(&mut table)?;
+                    apply(&mut table, &txn)?;
                 }
                 txn.commit().map_err(unavailable)
             })
@@ -97,7 +109,7 @@ impl EmbeddedUsers {
 impl Users for EmbeddedUsers {
     async fn insert(&self, user: &StoredUser) -> Result<(), StoreError> {
         let (id, bytes) = (user.id, encode(user));
-        self.conditional_write(id, None, move |table| {
+        self.conditional_write(id, None, move |table, _| {
             table
                 .insert(id.get(), bytes.as_slice())
                 .map(drop)
@@ -118,7 +130,7 @@ impl Users for EmbeddedUsers {
 
     async fn replace(&self, user: &StoredUser, expected: Version) -> Result<(), StoreError> {
         let (id, bytes) = (user.id, encode(user));
-        self.conditional_write(id, Some(expected), move |table| {
+        self.conditional_write(id, Some(expected), move |table, _| {
             table
                 .insert(id.get(), bytes.as_slice())
                 .map(drop)
@@ -127,33 +139,107 @@ impl Users for EmbeddedUsers {
         .await
     }
 
-    async fn delete(&self, id: UserId, expected: Version) -> Result<(), StoreError> {
-        self.conditional_write(id, Some(expected), move |table| {
-            table.remove(id.get()).map(drop).map_err(unavailable)
+    async fn delete(&self, current: &StoredUser) -> Result<(), StoreError> {
+        let (id, email) = (current.id, current.email.clone());
+        self.conditional_write(id, Some(current.version), move |table, txn| {
+            table.remove(id.get()).map_err(unavailable)?;
+            if let Some(email) = email {
+                let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
+                logins.remove(email.as_str()).map_err(unavailable)?;
+            }
+            Ok(())
         })
         .await
     }
 }
 
-/// The first byte of every record. postcard is not self-describing, so a
-/// change to `StoredUser` bumps this and teaches `decode` the old layout.
-const RECORD_FORMAT: u8 = 1;
+#[async_trait]
+impl Accounts for EmbeddedUsers {
+    async fn create(&self, user: &StoredUser, login: &Login) -> Result<(), AccountError> {
+        let (id, user_bytes) = (user.id, encode(user));
+        let email = login.email.clone();
+        let login_bytes = records::encode(
+            LOGIN_FORMAT,
+            &LoginRecord {
+                user_id: login.user_id,
+                password_hash: login.password_hash.clone(),
+            },
+        );
+        self.db
+            .write(move |db| {
+                let txn = db.begin_write().map_err(unavailable)?;
+                {
+                    let mut users = txn.open_table(USERS).map_err(unavailable)?;
+                    let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
+                    if logins.get(email.as_str()).map_err(unavailable)?.is_some() {
+                        return Ok(Err(AccountError::EmailTaken));
+                    }
+                    if users.get(id.get()).map_err(unavailable)?.is_some() {
+                        return Ok(Err(AccountError::IdTaken));
+                    }
+                    users
+                        .insert(id.get(), user_bytes.as_slice())
+                        .map_err(unavailable)?;
+                    logins
+                        .insert(email.as_str(), login_bytes.as_slice())
+                        .map_err(unavailable)?;
+                }
+                txn.commit().map_err(unavailable)?;
+                Ok(Ok(()))
+            })
+            .await?
+    }
 
-/// A record written in a layout this build does not know.
-#[derive(Debug, thiserror::Error)]
-#[error("a user record has format {0}; this build reads format {RECORD_FORMAT}")]
-struct UnknownRecordFormat(u8);
+    async fn login(&self, email: &Email) -> Result<Option<Login>, StoreError> {
+        let txn = self.db.handle().begin_read().map_err(unavailable)?;
+        let table = txn.open_table(LOGINS).map_err(unavailable)?;
+        let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else {
+            return Ok(None);
+        };
+        let record: LoginRecord = records::decode(LOGIN_FORMAT, bytes.value())?;
+        Ok(Some(Login {
+            email: email.clone(),
+            user_id: record.user_id,
+            password_hash: record.password_hash,
+        }))
+    }
+}
+
+/// A login as stored under its email.
+#[derive(Serialize, Deserialize)]
+struct LoginRecord {
+    user_id: UserId,
+    password_hash: PasswordHash,
+}
+
+const LOGIN_FORMAT: Format = Format(1);
+
+/// The layout of user records written by this build: format 2 added the
+/// login email. Format 1 records (no email) are still read.
+const USER_FORMAT: Format = Format(2);
+const USER_FORMAT_WITHOUT_EMAIL: Format = Format(1);
+
+/// The format-1 layout, for records written before logins existed.
+#[derive(Deserialize)]
+struct UserWithoutEmail {
+    id: UserId,
+    version: Version,
+    profile: UserProfile,
+}
 
 fn encode(user: &StoredUser) -> Vec<u8> {
-    postcard::to_extend(user, vec![RECORD_FORMAT]).expect("a user record always serializes")
+    records::encode(USER_FORMAT, user)
 }
 
 fn decode(bytes: &[u8]) -> Result<StoredUser, StoreError> {
-    match bytes.split_first() {
-        Some((&RECORD_FORMAT, record)) => {
-            postcard::from_bytes(record).map_err(StoreError::unavailable)
-        }
-        Some((&format, _)) => Err(StoreError::unavailable(UnknownRecordFormat(format))),
-        None => Err(StoreError::unavailable(UnknownRecordFormat(0))),
+    if bytes.first() == Some(&USER_FORMAT_WITHOUT_EMAIL.0) {
+        let old: UserWithoutEmail = records::decode(USER_FORMAT_WITHOUT_EMAIL, bytes)?;
+        return Ok(StoredUser {
+            id: old.id,
+            version: old.version,
+            profile: old.profile,
+            email: None,
+        });
     }
+    records::decode(USER_FORMAT, bytes)
 }

@@ -1,0 +1,56 @@
+//! Wiring: the ports one deployment plugs in, and the services built on them.
+//!
+//! Every entry point (Lambda, local stack, tests) builds a [`Ports`] from its
+//! adapters and calls [`Services::new`]; nothing else differs between them.
+
+use std::sync::Arc;
+
+use crate::auth::{
+    Accounts, AuthPorts, AuthService, AuthSettings, Passwords, Randomness, RateLimits, Sessions,
+};
+use crate::ids::IdGenerator;
+use crate::ports::{Clock, Users};
+use crate::users::UserService;
+
+/// Everything the services need from the outside world.
+#[derive(Clone)]
+pub struct Ports {
+    pub users: Arc<dyn Users>,
+    pub accounts: Arc<dyn Accounts>,
+    pub sessions: Arc<dyn Sessions>,
+    pub limits: Arc<dyn RateLimits>,
+    pub passwords: Arc<dyn Passwords>,
+    pub random: Arc<dyn Randomness>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The domain services of one instance.
+pub struct Services {
+    pub users: UserService,
+    pub auth: AuthService,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    /// `node` distinguishes this instance's new ids from other instances'
+    /// (see [`IdGenerator`]).
+    pub fn new(ports: Ports, node: u16, settings: AuthSettings) -> Self {
+        let auth = AuthService::new(
+            AuthPorts {
+                accounts: ports.accounts,
+                sessions: ports.sessions,
+                limits: ports.limits,
+                passwords: ports.passwords,
+                random: ports.random,
+            },
+            Arc::new(IdGenerator::new(node)),
+            Arc::clone(&ports.clock),
+            settings,
+        );
+        Self {
+            users: UserService::new(ports.users),
+            auth,
+            clock: ports.clock,
+        }
+    }
+}
