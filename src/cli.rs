@@ -45,14 +45,15 @@ pub struct StoreArgs {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// DynamoDB table of users (aws backend).
+    /// Prefix of the DynamoDB table names (aws backend): PREFIX-users,
+    /// PREFIX-logins, PREFIX-sessions, PREFIX-rate-limits.
     #[arg(
         long,
-        env = "MILLIONS_USERS_TABLE",
-        default_value = "millions-users",
+        env = "MILLIONS_TABLE_PREFIX",
+        default_value = "millions",
         global = true
     )]
-    pub users_table: String,
+    pub table_prefix: String,
     /// Create the DynamoDB tables if they are missing (aws backend; for emulators and
     /// development accounts: in production Terraform owns the tables).
     #[arg(long, env = "MILLIONS_CREATE_TABLES", global = true)]
@@ -67,9 +68,14 @@ pub struct ServeArgs {
     /// Port of the front door (the local edge); 0 picks a free one (the log says which).
     #[arg(long, short, env = "MILLIONS_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Port of the API instance behind the edge; 0 picks a free one.
+    /// Port of the API instance behind the edge; 0 picks a free one (with
+    /// several instances, each picks a free port).
     #[arg(long, env = "MILLIONS_API_PORT", default_value_t = 0)]
     pub api_port: u16,
+    /// How many API instances to run behind the edge, which spreads requests
+    /// over them and moves on when one stops: they share nothing but the store.
+    #[arg(long, env = "MILLIONS_INSTANCES", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub instances: u16,
     /// Serve the API directly on --port, without the local edge in front
     /// (for measuring the API alone).
     #[arg(long, env = "MILLIONS_NO_EDGE")]
@@ -80,6 +86,44 @@ pub struct ServeArgs {
     /// Node number (0-31) for the id generator; random when not given.
     #[arg(long, env = "MILLIONS_NODE_ID", value_parser = clap::value_parser!(u16).range(0..32))]
     pub node_id: Option<u16>,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Sessions, login limits and browser rules.
+#[derive(Args, Debug)]
+pub struct AuthArgs {
+    /// A session unused for this many seconds ends (default: a week).
+    #[arg(long, env = "MILLIONS_SESSION_IDLE_SECS", default_value_t = 7 * 24 * 3600)]
+    pub session_idle_secs: u64,
+    /// No session lives longer than this many seconds (default: 30 days).
+    #[arg(long, env = "MILLIONS_SESSION_MAX_SECS", default_value_t = 30 * 24 * 3600)]
+    pub session_max_secs: u64,
+    /// Login attempts allowed per account in each window.
+    #[arg(
+        long,
+        env = "MILLIONS_LOGIN_ATTEMPTS_PER_ACCOUNT",
+        default_value_t = 10
+    )]
+    pub login_attempts_per_account: u32,
+    /// Login attempts allowed per client address in each window.
+    #[arg(
+        long,
+        env = "MILLIONS_LOGIN_ATTEMPTS_PER_ADDRESS",
+        default_value_t = 100
+    )]
+    pub login_attempts_per_address: u32,
+    /// Length of the login-limit window, in seconds.
+    #[arg(long, env = "MILLIONS_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+    /// Another origin (e.g. `https://app.example.com`) whose pages may send
+    /// cookie-authenticated writes; the front door's own origin always may.
+    #[arg(
+        long = "allowed-origin",
+        env = "MILLIONS_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Args, Debug)]

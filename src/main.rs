@@ -5,6 +5,7 @@
 //! repository is needed. `--backend aws` serves the same router on DynamoDB.
 
 mod cli;
+mod instances;
 mod logging;
 mod seed;
 mod serve;

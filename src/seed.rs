@@ -32,6 +32,7 @@ pub async fn run(store: &StoreArgs, args: &SeedArgs) -> anyhow::Result<()> {
                 id: next_id(&ids),
                 version: Version::FIRST,
                 profile: synthetic_profile(n),
+                email: None,
             })
             .collect();
         if let Some(out) = ids_out.as_mut() {

@@ -12,7 +12,8 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use millions_edge_policy::origins::{may_retry_elsewhere, Origins};
+use millions_edge_policy::origins::{may_retry_elsewhere, spread, Origins};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// An origin's answer, read in full.
 pub struct OriginResponse {
@@ -32,6 +33,18 @@ pub struct Forwarder {
     origins: Mutex<Origins>,
     continent: Option<String>,
     timeout: Duration,
+    /// Spread requests over the origins (instances of one region) instead
+    /// of preferring the first.
+    balance: bool,
+    turns: AtomicUsize,
+}
+
+/// Why one attempt at one origin failed.
+enum AttemptError {
+    /// The request never left: the connection could not be made.
+    NotSent(String),
+    /// The request may have reached the origin.
+    Failed(String),
 }
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
@@ -49,12 +62,19 @@ const HOP_BY_HOP: &[&str] = &[
 ];
 
 impl Forwarder {
-    pub fn new(origins: Origins, continent: Option<String>, timeout: Duration) -> Self {
+    pub fn new(
+        origins: Origins,
+        continent: Option<String>,
+        timeout: Duration,
+        balance: bool,
+    ) -> Self {
         Self {
             client: Client::builder(TokioExecutor::new()).build_http(),
             origins: Mutex::new(origins),
             continent,
             timeout,
+            balance,
+            turns: AtomicUsize::new(0),
         }
     }
 
@@ -67,13 +87,16 @@ impl Forwarder {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<OriginResponse, NoOrigin> {
-        let plan = self
+        let mut plan = self
             .origins()
             .plan(self.continent.as_deref(), crate::now_ms());
-        let retry = may_retry_elsewhere(method.as_str());
+        if self.balance {
+            plan = spread(plan, self.turns.fetch_add(1, Ordering::Relaxed));
+        }
+        let mut may_move_on = true;
         let mut last_error = String::from("no origins configured");
-        for (attempt, index) in plan.into_iter().enumerate() {
-            if attempt > 0 && !retry {
+        for index in plan {
+            if !may_move_on {
                 break;
             }
             let (region, url) = {
@@ -92,14 +115,20 @@ impl Forwarder {
                 Ok(response) => {
                     self.origins().record_failure(index, crate::now_ms());
                     last_error = format!("{region} answered {}", response.status);
-                    if !retry {
+                    if !may_retry_elsewhere(method.as_str(), true) {
                         return Ok(OriginResponse { region, ..response });
                     }
                 }
-                Err(error) => {
+                Err(AttemptError::NotSent(error)) => {
+                    self.origins().record_failure(index, crate::now_ms());
+                    tracing::warn!(%region, %error, "origin refused the connection");
+                    last_error = format!("{region}: {error}");
+                }
+                Err(AttemptError::Failed(error)) => {
                     self.origins().record_failure(index, crate::now_ms());
                     tracing::warn!(%region, %error, "origin attempt failed");
                     last_error = format!("{region}: {error}");
+                    may_move_on = may_retry_elsewhere(method.as_str(), true);
                 }
             }
         }
@@ -119,26 +148,35 @@ impl Forwarder {
         path_and_query: &str,
         headers: &HeaderMap,
         body: Bytes,
-    ) -> Result<OriginResponse, String> {
+    ) -> Result<OriginResponse, AttemptError> {
+        use AttemptError::{Failed, NotSent};
         let uri: Uri = format!("{}{path_and_query}", base.trim_end_matches('/'))
             .parse()
-            .map_err(|e| format!("bad origin URL: {e}"))?;
+            .map_err(|e| NotSent(format!("bad origin URL: {e}")))?;
         let mut request = Request::builder().method(method.clone()).uri(uri);
         for (name, value) in headers {
             if !is_hop_by_hop(name) {
                 request = request.header(name, value);
             }
         }
-        let request = request.body(Body::from(body)).map_err(|e| e.to_string())?;
+        let request = request
+            .body(Body::from(body))
+            .map_err(|e| NotSent(e.to_string()))?;
         let response = tokio::time::timeout(self.timeout, self.client.request(request))
             .await
-            .map_err(|_| format!("no answer within {:?}", self.timeout))?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| Failed(format!("no answer within {:?}", self.timeout)))?
+            .map_err(|e| {
+                if e.is_connect() {
+                    NotSent(e.to_string())
+                } else {
+                    Failed(e.to_string())
+                }
+            })?;
         let (parts, body) = response.into_parts();
         let body = tokio::time::timeout(self.timeout, body.collect())
             .await
-            .map_err(|_| "the body did not arrive in time".to_owned())?
-            .map_err(|e| e.to_string())?
+            .map_err(|_| Failed("the body did not arrive in time".to_owned()))?
+            .map_err(|e| Failed(e.to_string()))?
             .to_bytes();
         let mut headers = parts.headers;
         strip_hop_by_hop(&mut headers);

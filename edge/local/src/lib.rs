@@ -38,6 +38,9 @@ pub struct EdgeConfig {
     pub origin_timeout: Duration,
     /// Upper bound of the cache's size, in bytes of stored bodies and headers.
     pub cache_bytes: u64,
+    /// Spread requests over all origins (instances of one region) instead of
+    /// preferring them in order (regions).
+    pub balance: bool,
 }
 
 impl EdgeConfig {
@@ -56,6 +59,7 @@ impl EdgeConfig {
             cooldown: Duration::from_secs(5),
             origin_timeout: Duration::from_secs(10),
             cache_bytes: 64 * 1024 * 1024,
+            balance: false,
         }
     }
 }

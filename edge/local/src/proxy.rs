@@ -1,11 +1,12 @@
 //! The proxy handler: asks the policy what to do with each request, then
 //! answers from the cache, fills it from an origin, or passes the request on.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -40,6 +41,7 @@ impl Edge {
                 crate::origin_table(&config),
                 config.continent.clone(),
                 config.origin_timeout,
+                config.balance,
             ),
             config,
         }
@@ -47,7 +49,8 @@ impl Edge {
 }
 
 pub async fn handle(State(edge): State<Arc<Edge>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    record_client_address(&mut parts);
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return problem(Problem::too_large(MAX_BODY_BYTES));
     };
@@ -204,3 +207,20 @@ fn path_and_query(parts: &Parts) -> &str {
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
+
+/// Appends the client's address to `X-Forwarded-For`, as proxies do, so the
+/// origin can rate-limit by client rather than by edge.
+fn record_client_address(parts: &mut Parts) {
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return;
+    };
+    let forwarded = match header_str(&parts.headers, X_FORWARDED_FOR) {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&forwarded) {
+        parts.headers.insert(X_FORWARDED_FOR, value);
+    }
+}
+
+const X_FORWARDED_FOR: header::HeaderName = header::HeaderName::from_static("x-forwarded-for");

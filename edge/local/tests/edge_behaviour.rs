@@ -20,11 +20,11 @@ struct Region {
 }
 
 impl Region {
-    async fn start(users: Arc<dyn millions_core::Users>, address: SocketAddr) -> Self {
+    async fn start(ports: millions_core::Ports, address: SocketAddr) -> Self {
         let app = millions_api::router(millions_api::ApiState::new(
-            users,
-            Arc::new(millions_infra::SystemClock),
+            ports,
             1,
+            millions_api::Settings::default(),
         ));
         let listener = tokio::net::TcpListener::bind(address).await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -55,29 +55,50 @@ struct Setup {
     edge: String,
     client: reqwest::Client,
     users: Arc<dyn millions_core::Users>,
+    ports: millions_core::Ports,
     regions: Vec<Region>,
+    /// The session of the last user signed up.
+    token: std::sync::Mutex<String>,
     _dir: tempfile::TempDir,
 }
 
+/// What answers at each origin address.
+#[derive(Clone, Copy)]
+enum Kind {
+    Api,
+    /// Accepts the connection, reads the request, closes without answering.
+    Black,
+}
+
 async fn setup(regions: usize) -> Setup {
+    setup_with(&vec![Kind::Api; regions]).await
+}
+
+async fn setup_with(regions: &[Kind]) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let db = millions_infra::local::EmbeddedDatabase::open(dir.path()).unwrap();
-    let users: Arc<dyn millions_core::Users> =
-        Arc::new(millions_infra::local::EmbeddedUsers::new(db).unwrap());
+    let stores = millions_infra::local::EmbeddedStores::new(db).unwrap();
+    let ports = stores.ports(Arc::new(millions_infra::SystemClock));
+    let users = Arc::clone(&ports.users);
     let mut started = Vec::new();
-    for _ in 0..regions {
-        started.push(Region::start(Arc::clone(&users), "127.0.0.1:0".parse().unwrap()).await);
+    for _ in regions.iter().filter(|kind| matches!(kind, Kind::Api)) {
+        started.push(Region::start(ports.clone(), "127.0.0.1:0".parse().unwrap()).await);
     }
     let mut config = EdgeConfig::single_origin("unused");
-    config.origins = started
-        .iter()
-        .enumerate()
-        .map(|(i, region)| Origin {
+    let mut addresses = started.iter().map(|region| region.address);
+    let mut origins = Vec::new();
+    for (i, kind) in regions.iter().enumerate() {
+        let address = match kind {
+            Kind::Api => addresses.next().unwrap(),
+            Kind::Black => black_hole().await,
+        };
+        origins.push(Origin {
             region: format!("region-{i}"),
-            url: format!("http://{}", region.address),
+            url: format!("http://{address}"),
             near: Vec::new(),
-        })
-        .collect();
+        });
+    }
+    config.origins = origins;
     config.cooldown = Duration::from_millis(300);
     config.origin_timeout = Duration::from_secs(2);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -91,7 +112,9 @@ async fn setup(regions: usize) -> Setup {
         edge,
         client: reqwest::Client::new(),
         users,
+        ports,
         regions: started,
+        token: std::sync::Mutex::new(String::new()),
         _dir: dir,
     }
 }
@@ -106,20 +129,33 @@ fn john() -> Value {
 
 impl Setup {
     async fn post_user(&self) -> reqwest::Response {
+        static SIGNUPS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SIGNUPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut body = john();
+        body["email"] = json!(format!("john{n}@example.com"));
+        body["password"] = json!("correct horse battery staple");
         self.client
-            .post(format!("{}/users", self.edge))
+            .post(format!("{}/auth/signup", self.edge))
             .header("content-type", "application/json")
-            .body(john().to_string())
+            .body(body.to_string())
             .send()
             .await
             .unwrap()
     }
 
+    /// Signs a user up through the edge; returns its path.
     async fn create_user(&self) -> String {
         let response = self.post_user().await;
         assert_eq!(response.status(), 201);
         assert_eq!(response.headers()["x-cache"], "BYPASS");
-        response.headers()["location"].to_str().unwrap().to_owned()
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let answer: Value = response.json().await.unwrap();
+        *self.token.lock().unwrap() = answer["session"]["token"].as_str().unwrap().to_owned();
+        location
+    }
+
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.token.lock().unwrap())
     }
 
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
@@ -221,6 +257,7 @@ async fn a_write_through_the_edge_purges_the_profile() {
     let response = setup
         .client
         .patch(format!("{}{path}", setup.edge))
+        .header("authorization", setup.bearer())
         .header("content-type", "application/merge-patch+json")
         .body(r#"{"firstName": "Jane"}"#)
         .send()
@@ -266,7 +303,7 @@ async fn requests_fail_over_to_the_next_region_and_come_back() {
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["x-edge-origin"], "region-1");
 
-    let restarted = Region::start(Arc::clone(&setup.users), primary).await;
+    let restarted = Region::start(setup.ports.clone(), primary).await;
     tokio::time::sleep(Duration::from_millis(400)).await; // the cool-down
     let response = setup.get("/health", &[]).await;
     assert_eq!(response.status(), 200);
@@ -278,14 +315,41 @@ async fn requests_fail_over_to_the_next_region_and_come_back() {
     restarted.stop().await;
 }
 
+/// A server that takes requests and never answers them: the request may
+/// have been applied, as far as the edge can tell.
+async fn black_hole() -> SocketAddr {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            drop(socket);
+        }
+    });
+    address
+}
+
 #[tokio::test]
-async fn a_post_to_a_failed_region_is_not_replayed_elsewhere() {
-    let mut setup = setup(2).await;
-    setup.regions.remove(0).stop().await;
+async fn a_post_that_reached_a_failing_region_is_not_replayed_elsewhere() {
+    let setup = setup_with(&[Kind::Black, Kind::Api]).await;
     let response = setup.post_user().await;
     assert_eq!(response.status(), 502);
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"
     );
+}
+
+#[tokio::test]
+async fn a_post_refused_by_a_stopped_region_moves_on() {
+    // A refused connection never delivered the request, so any method may
+    // try the next region.
+    let mut setup = setup(2).await;
+    setup.regions.remove(0).stop().await;
+    let response = setup.post_user().await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["x-edge-origin"], "region-1");
 }

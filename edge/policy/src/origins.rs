@@ -105,10 +105,23 @@ impl Origins {
     }
 }
 
-/// Whether a request that failed on one origin may be sent to the next:
-/// only idempotent methods (RFC 9110 §9.2.2), so a POST is never applied twice.
-pub fn may_retry_elsewhere(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+/// Whether a request that failed on one origin may be sent to the next.
+/// A request that never reached the origin (the connection was refused)
+/// may always move on; one that may have been applied moves only if it is
+/// idempotent (RFC 9110 §9.2.2), so a POST is never applied twice.
+pub fn may_retry_elsewhere(method: &str, reached_origin: bool) -> bool {
+    !reached_origin || matches!(method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE")
+}
+
+/// Spreads load over equivalent origins (instances of one region): the
+/// `turn`-th request starts at a different origin of the plan, and keeps the
+/// others, in order, as its fallbacks.
+pub fn spread(mut plan: Vec<usize>, turn: usize) -> Vec<usize> {
+    if !plan.is_empty() {
+        let start = turn % plan.len();
+        plan.rotate_left(start);
+    }
+    plan
 }
 
 #[cfg(test)]
@@ -171,12 +184,22 @@ mod tests {
     }
 
     #[test]
-    fn only_idempotent_requests_move_to_another_origin() {
+    fn only_idempotent_requests_move_on_after_reaching_an_origin() {
         for method in ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"] {
-            assert!(may_retry_elsewhere(method), "{method}");
+            assert!(may_retry_elsewhere(method, true), "{method}");
         }
         for method in ["POST", "PATCH"] {
-            assert!(!may_retry_elsewhere(method), "{method}");
+            assert!(!may_retry_elsewhere(method, true), "{method}");
+            // Refused connections never applied anything.
+            assert!(may_retry_elsewhere(method, false), "{method}");
         }
+    }
+
+    #[test]
+    fn spreading_rotates_the_start_and_keeps_every_fallback() {
+        assert_eq!(spread(vec![0, 1, 2], 0), [0, 1, 2]);
+        assert_eq!(spread(vec![0, 1, 2], 1), [1, 2, 0]);
+        assert_eq!(spread(vec![0, 2], 5), [2, 0]);
+        assert_eq!(spread(vec![], 3), Vec::<usize>::new());
     }
 }

@@ -2,36 +2,108 @@
 //! format 2.0).
 //!
 //! This crate only wires configuration to adapters: the router is
-//! `millions_api`'s, the store is the DynamoDB adapter from `millions_infra`.
+//! `millions_api`'s, the stores are the DynamoDB adapters from `millions_infra`.
+//!
+//! Environment (set by Terraform):
+//! - `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`, `RATE_LIMITS_TABLE`: table names;
+//! - `ALLOWED_ORIGINS`: comma-separated origins (the CDN domain) whose pages
+//!   may send cookie-authenticated writes;
+//! - `TRUSTED_PROXY_HOPS`: proxies in front of API Gateway that append to
+//!   `X-Forwarded-For` (1 behind the edge; default 0);
+//! - `SESSION_IDLE_SECS`, `SESSION_MAX_SECS`: optional session lifetimes.
 
+use std::net::IpAddr;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
+use axum::extract::Request;
 use axum::Router;
-use millions_api::ApiState;
-use millions_infra::aws::DynamoUsers;
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+use millions_api::{ApiState, PeerAddress, Settings, WebSettings};
+use millions_core::auth::AuthSettings;
+use millions_infra::aws::{MissingTableName, TableNames};
 use millions_infra::{random_node_id, SystemClock};
 
-/// The environment variable naming the users table (set by Terraform).
-pub const USERS_TABLE_VAR: &str = "USERS_TABLE";
-
-/// The configuration is incomplete.
+/// The function's configuration is incomplete or unreadable.
 #[derive(Debug, thiserror::Error)]
-#[error("the environment variable {0} must be set")]
-pub struct MissingVariable(&'static str);
+pub enum ConfigError {
+    #[error(transparent)]
+    MissingTable(#[from] MissingTableName),
+    #[error("the environment variable {name} is `{value}`, not a whole number")]
+    NotANumber { name: &'static str, value: String },
+}
 
-/// The router on the DynamoDB table `users_table`.
-pub fn app(config: &SdkConfig, users_table: &str) -> Router {
-    let users = DynamoUsers::new(aws_sdk_dynamodb::Client::new(config), users_table);
-    millions_api::router(ApiState::new(
-        Arc::new(users),
-        Arc::new(SystemClock),
-        random_node_id(),
-    ))
+/// The router on the given tables.
+pub fn app(config: &SdkConfig, tables: &TableNames, settings: Settings) -> Router {
+    let ports = millions_infra::aws::ports(config, tables, Arc::new(SystemClock));
+    millions_api::router(ApiState::new(ports, random_node_id(), settings))
+        .layer(axum::middleware::map_request(record_source_ip))
+}
+
+/// Copies the caller's address from the API Gateway event to where the
+/// API looks for it.
+async fn record_source_ip(mut request: Request) -> Request {
+    let source_ip = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .http
+            .source_ip
+            .as_deref()
+            .and_then(|ip| IpAddr::from_str(ip).ok()),
+        _ => None,
+    };
+    if let Some(ip) = source_ip {
+        request.extensions_mut().insert(PeerAddress(ip));
+    }
+    request
+}
+
+/// The settings the environment gives.
+pub fn settings_from_env() -> Result<Settings, ConfigError> {
+    let mut settings = Settings {
+        auth: AuthSettings::default(),
+        web: WebSettings {
+            allowed_origins: std::env::var("ALLOWED_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            trusted_proxy_hops: 0,
+        },
+    };
+    if let Some(hops) = number("TRUSTED_PROXY_HOPS")? {
+        settings.web.trusted_proxy_hops = hops;
+    }
+    if let Some(secs) = number("SESSION_IDLE_SECS")? {
+        settings.auth.sessions.idle_secs = secs;
+    }
+    if let Some(secs) = number("SESSION_MAX_SECS")? {
+        settings.auth.sessions.absolute_secs = secs;
+    }
+    Ok(settings)
+}
+
+fn number<T: FromStr>(name: &'static str) -> Result<Option<T>, ConfigError> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::NotANumber { name, value }),
+    }
 }
 
 /// The router configured from the function's environment.
-pub async fn app_from_env() -> Result<Router, MissingVariable> {
-    let table = std::env::var(USERS_TABLE_VAR).map_err(|_| MissingVariable(USERS_TABLE_VAR))?;
-    Ok(app(&millions_infra::aws::load_config().await, &table))
+pub async fn app_from_env() -> Result<Router, ConfigError> {
+    let tables = TableNames::from_env()?;
+    let settings = settings_from_env()?;
+    Ok(app(
+        &millions_infra::aws::load_config().await,
+        &tables,
+        settings,
+    ))
 }

@@ -36,39 +36,109 @@ fn get_event(path: &str) -> Value {
 async fn app() -> axum::Router {
     let moto = millions_testkit::moto();
     let config = moto.sdk_config().await;
-    let table = millions_testkit::unique_name("users");
-    millions_infra::aws::DynamoUsers::new(aws_sdk_dynamodb::Client::new(&config), &table)
-        .create_table_if_missing()
+    let tables =
+        millions_infra::aws::TableNames::with_prefix(&millions_testkit::unique_name("lambda"));
+    millions_infra::aws::create_tables_if_missing(&aws_sdk_dynamodb::Client::new(&config), &tables)
         .await
         .unwrap();
-    api_lambda::app(&config, &table)
+    let mut settings = millions_api::Settings::default();
+    // The CDN domain, as Terraform passes it in ALLOWED_ORIGINS.
+    settings.web.allowed_origins = vec!["https://millions.example.com".into()];
+    api_lambda::app(&config, &tables, settings)
+}
+
+fn body_of(answer: &Value) -> Value {
+    serde_json::from_str(answer["body"].as_str().unwrap()).unwrap()
 }
 
 #[tokio::test]
-async fn a_user_created_through_api_gateway_reads_back() {
+async fn a_user_signed_up_through_api_gateway_reads_back() {
     let app = app().await;
-    let created = invoke(&app, event("post_user")).await;
+    let created = invoke(&app, event("signup")).await;
     assert_eq!(created["statusCode"], 201, "{created}");
     let location = created["headers"]["location"].as_str().unwrap().to_owned();
     assert_eq!(created["headers"]["etag"], "\"1\"");
-    let user: Value = serde_json::from_str(created["body"].as_str().unwrap()).unwrap();
+    // API Gateway v2 takes cookies from the `cookies` list of the response.
+    let cookies = created["cookies"].as_array().expect("cookies are listed");
+    assert!(
+        cookies[0].as_str().unwrap().starts_with("__Host-session="),
+        "{cookies:?}"
+    );
+    let user = body_of(&created)["user"].clone();
 
     let read = invoke(&app, get_event(&location)).await;
     assert_eq!(read["statusCode"], 200, "{read}");
     assert_eq!(read["headers"]["content-type"], "application/json");
-    let body: Value = serde_json::from_str(read["body"].as_str().unwrap()).unwrap();
+    let body = body_of(&read);
     assert_eq!(body, user);
     assert_eq!(body["address"]["postalCode"], 10021);
     assert_eq!(body["phoneNumbers"][1], "646 555-4567");
+    assert!(
+        body.get("email").is_none(),
+        "the email is not public: {body}"
+    );
 }
 
 #[tokio::test]
 async fn a_base64_encoded_body_is_decoded() {
     let app = app().await;
-    let created = invoke(&app, event("post_user_base64")).await;
+    let created = invoke(&app, event("signup_base64")).await;
     assert_eq!(created["statusCode"], 201, "{created}");
-    let user: Value = serde_json::from_str(created["body"].as_str().unwrap()).unwrap();
-    assert_eq!(user["firstName"], "John");
+    assert_eq!(body_of(&created)["user"]["firstName"], "John");
+}
+
+#[tokio::test]
+async fn a_session_cookie_from_api_gateway_authorizes_the_owner() {
+    let app = app().await;
+    invoke(&app, event("signup")).await;
+    let login = invoke(&app, event("login")).await;
+    assert_eq!(login["statusCode"], 200, "{login}");
+    let session = body_of(&login);
+    let token = session["token"].as_str().unwrap();
+    let id = session["userId"].as_u64().unwrap();
+
+    let mut patch = event("patch_user_with_cookie");
+    let path = format!("/users/{id}");
+    patch["rawPath"] = path.clone().into();
+    patch["requestContext"]["http"]["path"] = path.into();
+    patch["cookies"][1] = format!("__Host-session={token}").into();
+    let answer = invoke(&app, patch.clone()).await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert_eq!(body_of(&answer)["address"]["city"], "Boston");
+
+    // The same request from a page on another site is refused.
+    patch["headers"]["origin"] = "https://evil.example".into();
+    patch["headers"]["sec-fetch-site"] = "cross-site".into();
+    let answer = invoke(&app, patch).await;
+    assert_eq!(answer["statusCode"], 403, "{answer}");
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_source_address() {
+    let app = app().await;
+    let mut wrong = event("login");
+    wrong["body"] = r#"{"email":"nobody@example.com","password":"not the password"}"#.into();
+    // Different accounts, one address: the per-address limit (100) applies.
+    for n in 0..100 {
+        let mut attempt = wrong.clone();
+        attempt["body"] = format!(r#"{{"email":"user{n}@example.com","password":"guess"}}"#).into();
+        let answer = invoke(&app, attempt).await;
+        assert_eq!(answer["statusCode"], 401, "{answer}");
+    }
+    let answer = invoke(&app, wrong.clone()).await;
+    assert_eq!(answer["statusCode"], 429, "{answer}");
+    assert!(
+        answer["headers"]["retry-after"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    // Another address is not affected.
+    wrong["requestContext"]["http"]["sourceIp"] = "203.0.113.99".into();
+    let answer = invoke(&app, wrong).await;
+    assert_eq!(answer["statusCode"], 401, "{answer}");
 }
 
 #[tokio::test]
@@ -80,13 +150,12 @@ async fn errors_reach_api_gateway_as_problem_documents() {
         answer["headers"]["content-type"],
         "application/problem+json"
     );
-    let problem: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
-    assert_eq!(problem["status"], 400);
+    assert_eq!(body_of(&answer)["status"], 400);
 
     let answer = invoke(&app, get_event("/users/4242")).await;
     assert_eq!(answer["statusCode"], 404);
 
-    let mut wrong_type = event("post_user");
+    let mut wrong_type = event("signup");
     wrong_type["headers"]["content-type"] = "text/plain".into();
     let answer = invoke(&app, wrong_type).await;
     assert_eq!(answer["statusCode"], 415);

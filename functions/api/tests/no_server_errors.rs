@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::Request;
 use http_body_util::BodyExt;
-use millions_api::ApiState;
+use millions_api::{ApiState, Settings};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -79,9 +79,37 @@ fn mutated_user() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A sign-up body: the chapter's user (maybe mutated) with a login, whose
+/// email and password may be replaced too.
+fn signup_body() -> impl Strategy<Value = Value> {
+    (
+        mutated_user(),
+        prop::option::of(any_json()),
+        prop::option::of(any_json()),
+        0u32..1000,
+    )
+        .prop_map(|(mut user, email, password, n)| {
+            if let Value::Object(fields) = &mut user {
+                fields.insert(
+                    "email".into(),
+                    email.unwrap_or_else(|| format!("user{n}@example.com").into()),
+                );
+                fields.insert(
+                    "password".into(),
+                    password.unwrap_or_else(|| "correct horse battery staple".into()),
+                );
+            }
+            user
+        })
+}
+
 fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        4 => mutated_user().prop_map(|v| v.to_string().into_bytes()),
+        3 => mutated_user().prop_map(|v| v.to_string().into_bytes()),
+        2 => signup_body().prop_map(|v| v.to_string().into_bytes()),
+        1 => (any_json(), any_json()).prop_map(|(email, password)| {
+            json!({"email": email, "password": password}).to_string().into_bytes()
+        }),
         2 => any_json().prop_map(|v| v.to_string().into_bytes()),
         1 => prop::collection::vec(any::<u8>(), 0..64),
         1 => Just(vec![b'['; 20_000]),
@@ -96,6 +124,10 @@ fn path(existing: u64) -> impl Strategy<Value = String> {
         "[0-9a-zA-Z%._~-]{0,24}".prop_map(|id| format!("/users/{id}")),
         "[0-9]{1,22}".prop_map(|id| format!("/users/{id}")),
         Just("/health".to_owned()),
+        Just("/auth/signup".to_owned()),
+        Just("/auth/login".to_owned()),
+        Just("/auth/logout".to_owned()),
+        Just("/auth/session".to_owned()),
         Just("/openapi.json".to_owned()),
         "(/[a-z0-9%]{0,8}){0,4}",
     ]
@@ -132,9 +164,23 @@ fn method() -> impl Strategy<Value = &'static str> {
 fn target(existing: u64) -> impl Strategy<Value = (&'static str, String)> {
     let user = format!("/users/{existing}");
     prop_oneof![
-        3 => Just(("POST", "/users".to_owned())),
+        1 => Just(("POST", "/users".to_owned())),
+        2 => Just(("POST", "/auth/signup".to_owned())),
+        1 => Just(("POST", "/auth/login".to_owned())),
         2 => prop::sample::select(vec!["PUT", "PATCH"]).prop_map(move |m| (m, user.clone())),
         3 => (method(), path(existing)),
+    ]
+}
+
+/// Credentials: mostly the owner's session (so writes reach the parser),
+/// sometimes none, a wrong scheme, a cookie or noise.
+fn authorization(token: String) -> impl Strategy<Value = Option<(&'static str, String)>> {
+    prop_oneof![
+        4 => Just(Some(("authorization", format!("Bearer {token}")))),
+        1 => Just(None),
+        1 => Just(Some(("cookie", format!("__Host-session={token}")))),
+        1 => "[ -~]{0,60}".prop_map(|v| Some(("authorization", v))),
+        1 => "[ -~]{0,60}".prop_map(|v| Some(("cookie", v))),
     ]
 }
 
@@ -149,10 +195,14 @@ proptest! {
 
     #[test]
     fn no_request_gets_a_server_error(
-        ((method, path), content_type, if_match, if_none_match, body) in
-            (target(EXISTING.with(|e| e.1)), json_content_type(), header_value(), header_value(), body())
+        ((method, path), content_type, if_match, if_none_match, body, credentials) in
+            (target(EXISTING.with(|e| e.1)), json_content_type(), header_value(), header_value(), body(),
+             authorization(EXISTING.with(|e| e.2.clone())))
     ) {
         let mut request = Request::builder().method(method).uri(&path);
+        if let Some((name, value)) = &credentials {
+            request = request.header(*name, value);
+        }
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
@@ -187,19 +237,26 @@ static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> =
     std::sync::LazyLock::new(|| tokio::runtime::Runtime::new().unwrap());
 
 thread_local! {
-    /// The router on a fresh embedded store holding one user, and that user's id.
-    static EXISTING: (axum::Router, u64, tempfile::TempDir) = RUNTIME.block_on(async {
+    /// The router on a fresh embedded store holding one signed-up user, that
+    /// user's id and session token.
+    static EXISTING: (axum::Router, u64, String, tempfile::TempDir) = RUNTIME.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let db = millions_infra::local::EmbeddedDatabase::open(dir.path()).unwrap();
-        let users = millions_infra::local::EmbeddedUsers::new(db).unwrap();
-        let app = millions_api::router(ApiState::new(Arc::new(users), Arc::new(millions_infra::SystemClock), 0));
-        let request = Request::post("/users")
+        let stores = millions_infra::local::EmbeddedStores::new(db).unwrap();
+        let ports = stores.ports(Arc::new(millions_infra::SystemClock));
+        let app = millions_api::router(ApiState::new(ports, 0, Settings::default()));
+        let mut signup = john();
+        signup["email"] = json!("john@example.com");
+        signup["password"] = json!("correct horse battery staple");
+        let request = Request::post("/auth/signup")
             .header("content-type", "application/json")
-            .body(Body::from(john().to_string()))
+            .body(Body::from(signup.to_string()))
             .unwrap();
         let response = app.clone().oneshot(request).await.unwrap();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let id = serde_json::from_slice::<Value>(&bytes).unwrap()["id"].as_u64().unwrap();
-        (app, id, dir)
+        let answer = serde_json::from_slice::<Value>(&bytes).unwrap();
+        let id = answer["user"]["id"].as_u64().unwrap();
+        let token = answer["session"]["token"].as_str().unwrap().to_owned();
+        (app, id, token, dir)
     });
 }
