@@ -8,14 +8,14 @@ use crate::helpers::{expect_problem, TestStack};
 #[tokio::test]
 async fn the_users_api_works_on_dynamodb() {
     let moto = millions_testkit::moto();
-    let table = millions_testkit::unique_name("users");
+    let prefix = millions_testkit::unique_name("stack");
     let stack = TestStack::start_with(
         &[
             "--backend",
             "aws",
             "--create-tables",
-            "--users-table",
-            &table,
+            "--table-prefix",
+            &prefix,
         ],
         &moto.env(),
     );
@@ -23,7 +23,7 @@ async fn the_users_api_works_on_dynamodb() {
     let (id, etag) = stack.create_john().await;
     let url = stack.url(&format!("/users/{id}"));
     let response = stack
-        .client
+        .as_owner()
         .patch(&url)
         .header("if-match", &etag)
         .json(&json!({"lastName": "Jones"}))
@@ -32,7 +32,7 @@ async fn the_users_api_works_on_dynamodb() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let response = stack
-        .client
+        .as_owner()
         .patch(&url)
         .header("if-match", &etag)
         .json(&json!({"lastName": "Lost"}))
@@ -51,7 +51,7 @@ async fn the_users_api_works_on_dynamodb() {
         .unwrap();
     assert_eq!(user["lastName"], "Jones");
     assert_eq!(
-        stack.client.delete(&url).send().await.unwrap().status(),
+        stack.as_owner().delete(&url).send().await.unwrap().status(),
         204
     );
     expect_problem(stack.client.get(&url).send().await.unwrap(), 404).await;

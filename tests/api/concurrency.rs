@@ -13,14 +13,11 @@ async fn fifty_concurrent_patches_each_apply_exactly_once() {
     let stack = TestStack::start(dir.path());
     let mut start = crate::helpers::john();
     start["address"]["streetAddress"] = json!("0 Main Street");
-    let response = stack.create_user(&start).await;
-    let id = response.json::<Value>().await.unwrap()["id"]
-        .as_u64()
-        .unwrap();
+    let (id, _) = stack.create_user(&start).await;
     let url = stack.url(&format!("/users/{id}"));
 
     let clients = (0..50).map(|_| {
-        let (client, url) = (stack.client.clone(), url.clone());
+        let (client, url) = (stack.as_owner(), url.clone());
         tokio::spawn(async move {
             let mut conflicts = 0;
             loop {
@@ -80,7 +77,7 @@ async fn concurrent_unconditional_patches_of_different_fields_all_survive() {
     let tasks: Vec<_> = patches
         .into_iter()
         .map(|patch| {
-            let (client, url) = (stack.client.clone(), url.clone());
+            let (client, url) = (stack.as_owner(), url.clone());
             tokio::spawn(async move {
                 client
                     .patch(&url)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{data_dir, john, TestStack};
+use crate::helpers::{data_dir, john, signup_body, TestStack, PASSWORD};
 
 #[tokio::test]
 async fn sigterm_stops_cleanly_and_data_survives_a_restart() {
@@ -30,9 +30,9 @@ async fn sigterm_stops_cleanly_and_data_survives_a_restart() {
     assert_eq!(response.json::<Value>().await.unwrap()["firstName"], "John");
 }
 
-/// Eight clients create users as fast as they can; the stack is killed with
-/// SIGKILL in the middle. Every user whose creation was answered 201 before
-/// the kill must be there after a restart.
+/// Eight clients sign users up as fast as they can; the stack is killed with
+/// SIGKILL in the middle. Every user whose sign-up was answered 201 before
+/// the kill must be there after a restart, and able to log in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_during_writes_loses_no_acknowledged_write() {
     let dir = data_dir();
@@ -42,22 +42,27 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
         .map(|_| {
             let (client, url, acknowledged) = (
                 stack.client.clone(),
-                stack.url("/users"),
+                stack.url("/auth/signup"),
                 Arc::clone(&acknowledged),
             );
             tokio::spawn(async move {
                 // Ends when the server dies mid-request.
-                while let Ok(response) = client.post(&url).json(&john()).send().await {
+                loop {
+                    let body = signup_body(&john());
+                    let Ok(response) = client.post(&url).json(&body).send().await else {
+                        break;
+                    };
                     if response.status() != 201 {
                         break;
                     }
-                    let Ok(user) = response.json::<Value>().await else {
+                    let Ok(answer) = response.json::<Value>().await else {
                         break;
                     };
+                    let id = answer["user"]["id"].as_u64().unwrap();
                     acknowledged
                         .lock()
                         .unwrap()
-                        .push(user["id"].as_u64().unwrap());
+                        .push((id, body["email"].clone()));
                 }
             })
         })
@@ -69,13 +74,13 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(
-        acknowledged.len() > 20,
+        acknowledged.len() > 10,
         "only {} writes happened before the kill",
         acknowledged.len()
     );
 
     let stack = TestStack::start(dir.path());
-    for id in &acknowledged {
+    for (id, _) in &acknowledged {
         let response = stack
             .client
             .get(stack.url(&format!("/users/{id}")))
@@ -87,5 +92,18 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
             200,
             "user {id} was acknowledged, then lost"
         );
+    }
+    // Their logins were written in the same commit as the users.
+    for (id, email) in acknowledged.iter().step_by(5) {
+        let login = serde_json::json!({"email": email, "password": PASSWORD});
+        let response = stack
+            .client
+            .post(stack.url("/auth/login"))
+            .json(&login)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "user {id} cannot log in");
+        assert_eq!(response.json::<Value>().await.unwrap()["userId"], *id);
     }
 }

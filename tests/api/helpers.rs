@@ -14,6 +14,52 @@ pub struct TestStack {
     pub client: reqwest::Client,
     child: Child,
     logs: mpsc::Receiver<String>,
+    /// The session token of the user signed up last by `create_john`.
+    token: std::sync::Mutex<String>,
+}
+
+/// A client acting as one signed-up user (`Authorization: Bearer`).
+#[derive(Clone)]
+pub struct Owner {
+    pub client: reqwest::Client,
+    pub token: String,
+}
+
+impl Owner {
+    pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.get(url).bearer_auth(&self.token)
+    }
+    pub fn put(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.put(url).bearer_auth(&self.token)
+    }
+    pub fn patch(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.patch(url).bearer_auth(&self.token)
+    }
+    pub fn delete(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.delete(url).bearer_auth(&self.token)
+    }
+}
+
+/// A fresh email address for every sign-up in the test run.
+pub fn unique_email(name: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{name}.{}.{}@example.com",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A sign-up body: `profile` with a fresh email and the test password.
+pub fn signup_body(profile: &Value) -> Value {
+    let mut body = profile.clone();
+    body["email"] = json!(unique_email("user"));
+    body["password"] = json!(PASSWORD);
+    body
 }
 
 impl TestStack {
@@ -61,6 +107,7 @@ impl TestStack {
             client: reqwest::Client::new(),
             child,
             logs,
+            token: std::sync::Mutex::new(String::new()),
         }
     }
 
@@ -84,22 +131,38 @@ impl TestStack {
         self.child.wait().unwrap();
     }
 
-    pub async fn create_user(&self, body: &Value) -> reqwest::Response {
+    /// Signs up with `body` (profile, email and password).
+    pub async fn signup(&self, body: &Value) -> reqwest::Response {
         self.client
-            .post(self.url("/users"))
+            .post(self.url("/auth/signup"))
             .json(body)
             .send()
             .await
             .unwrap()
     }
 
-    /// Creates the chapter's John Smith and returns (id, etag).
-    pub async fn create_john(&self) -> (u64, String) {
-        let response = self.create_user(&john()).await;
+    /// Signs up a user with `profile` and returns (id, etag); its session
+    /// becomes the one [`TestStack::as_owner`] uses.
+    pub async fn create_user(&self, profile: &Value) -> (u64, String) {
+        let response = self.signup(&signup_body(profile)).await;
         assert_eq!(response.status(), 201);
         let etag = response.headers()["etag"].to_str().unwrap().to_owned();
-        let user: Value = response.json().await.unwrap();
-        (user["id"].as_u64().unwrap(), etag)
+        let answer: Value = response.json().await.unwrap();
+        *self.token.lock().unwrap() = answer["session"]["token"].as_str().unwrap().to_owned();
+        (answer["user"]["id"].as_u64().unwrap(), etag)
+    }
+
+    /// Signs up the chapter's John Smith and returns (id, etag).
+    pub async fn create_john(&self) -> (u64, String) {
+        self.create_user(&john()).await
+    }
+
+    /// A client acting as the user signed up last.
+    pub fn as_owner(&self) -> Owner {
+        Owner {
+            client: self.client.clone(),
+            token: self.token.lock().unwrap().clone(),
+        }
     }
 }
 

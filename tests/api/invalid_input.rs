@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{data_dir, expect_problem, john, TestStack};
+use crate::helpers::{data_dir, expect_problem, john, signup_body, TestStack};
 
 #[tokio::test]
 async fn bad_bodies_are_named_precisely() {
@@ -12,7 +12,7 @@ async fn bad_bodies_are_named_precisely() {
     let post = |body: String, content_type: &str| {
         stack
             .client
-            .post(stack.url("/users"))
+            .post(stack.url("/auth/signup"))
             .header("content-type", content_type)
             .body(body)
             .send()
@@ -29,17 +29,17 @@ async fn bad_bodies_are_named_precisely() {
         .unwrap()
         .contains("not valid JSON"));
 
-    let mut wrong_type = john();
+    let mut wrong_type = signup_body(&john());
     wrong_type["address"]["postalCode"] = json!("ten");
     let problem = expect_problem(post(wrong_type.to_string(), json_type).await.unwrap(), 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/address/postalCode");
 
-    let mut missing = john();
+    let mut missing = signup_body(&john());
     missing.as_object_mut().unwrap().remove("lastName");
     let problem = expect_problem(post(missing.to_string(), json_type).await.unwrap(), 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/lastName");
 
-    let mut too_long = john();
+    let mut too_long = signup_body(&john());
     too_long["address"]["city"] = json!("x".repeat(201));
     let problem = expect_problem(post(too_long.to_string(), json_type).await.unwrap(), 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/address/city");
@@ -51,11 +51,12 @@ async fn bad_bodies_are_named_precisely() {
     let huge = format!("{{\"firstName\": \"{}\"}}", "x".repeat(20_000));
     expect_problem(post(huge, json_type).await.unwrap(), 413).await;
 
-    expect_problem(post(john().to_string(), "text/plain").await.unwrap(), 415).await;
+    let body = signup_body(&john()).to_string();
+    expect_problem(post(body.clone(), "text/plain").await.unwrap(), 415).await;
     let response = stack
         .client
-        .post(stack.url("/users"))
-        .body(john().to_string())
+        .post(stack.url("/auth/signup"))
+        .body(body)
         .send()
         .await
         .unwrap();
@@ -63,6 +64,30 @@ async fn bad_bodies_are_named_precisely() {
 
     let problem = expect_problem(post("[]".into(), json_type).await.unwrap(), 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "");
+
+    // Login details are checked like any other field.
+    let mut weak = signup_body(&john());
+    weak["password"] = json!("hunter2");
+    weak["email"] = json!("not-an-email");
+    let problem = expect_problem(post(weak.to_string(), json_type).await.unwrap(), 422).await;
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/email", "/password"]);
+
+    // The old creation path points the way to sign-up.
+    let response = stack
+        .client
+        .post(stack.url("/users"))
+        .json(&john())
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(response, 404).await;
+    assert!(problem["detail"].as_str().unwrap().contains("/auth/signup"));
 }
 
 #[tokio::test]
@@ -81,8 +106,8 @@ async fn bad_ids_and_headers_are_rejected() {
     }
     let (id, _) = stack.create_john().await;
     let response = stack
-        .client
-        .put(stack.url(&format!("/users/{id}")))
+        .as_owner()
+        .put(&stack.url(&format!("/users/{id}")))
         .header("if-match", "not-quoted")
         .json(&john())
         .send()
@@ -90,8 +115,8 @@ async fn bad_ids_and_headers_are_rejected() {
         .unwrap();
     expect_problem(response, 400).await;
     let response = stack
-        .client
-        .patch(stack.url(&format!("/users/{id}")))
+        .as_owner()
+        .patch(&stack.url(&format!("/users/{id}")))
         .json(&json!({"id": id + 1}))
         .send()
         .await

@@ -6,5 +6,7 @@ mod concurrency;
 mod durability;
 mod front_door;
 mod helpers;
+mod instances;
 mod invalid_input;
+mod sessions;
 mod users;

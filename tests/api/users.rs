@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{data_dir, expect_problem, john, TestStack};
+use crate::helpers::{data_dir, expect_problem, john, signup_body, TestStack};
 
 /// The same JSON keys and value types, recursively.
 fn same_shape(a: &Value, b: &Value) -> bool {
@@ -22,11 +22,11 @@ fn same_shape(a: &Value, b: &Value) -> bool {
 async fn a_created_user_reads_back_in_the_chapters_shape() {
     let dir = data_dir();
     let stack = TestStack::start(dir.path());
-    let response = stack.create_user(&john()).await;
+    let response = stack.signup(&signup_body(&john())).await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let created: Value = response.json().await.unwrap();
-    let id = created["id"].as_u64().unwrap();
+    let id = created["user"]["id"].as_u64().unwrap();
     assert_eq!(location, format!("/users/{id}"));
     assert!(id < 1 << 53, "ids stay exact in JavaScript");
 
@@ -57,7 +57,7 @@ async fn put_patch_and_delete_follow_the_etag() {
     replacement["firstName"] = json!("Johnny");
     replacement["id"] = json!(id); // sending back what was read is fine
     let response = stack
-        .client
+        .as_owner()
         .put(&url)
         .header("if-match", &etag)
         .json(&replacement)
@@ -68,7 +68,7 @@ async fn put_patch_and_delete_follow_the_etag() {
     assert_eq!(response.headers()["etag"], "\"2\"");
 
     let response = stack
-        .client
+        .as_owner()
         .patch(&url)
         .header("if-match", "\"2\"")
         .header("content-type", "application/merge-patch+json")
@@ -86,7 +86,7 @@ async fn put_patch_and_delete_follow_the_etag() {
     assert_eq!(user["address"]["streetAddress"], "21 2nd Street");
 
     let response = stack
-        .client
+        .as_owner()
         .delete(&url)
         .header("if-match", "\"3\"")
         .send()
@@ -103,7 +103,7 @@ async fn a_stale_if_match_answers_412_and_changes_nothing() {
     let (id, stale) = stack.create_john().await;
     let url = stack.url(&format!("/users/{id}"));
     let response = stack
-        .client
+        .as_owner()
         .patch(&url)
         .json(&json!({"lastName": "Jones"}))
         .send()
@@ -112,16 +112,16 @@ async fn a_stale_if_match_answers_412_and_changes_nothing() {
     assert_eq!(response.status(), 200);
 
     let put = stack
-        .client
+        .as_owner()
         .put(&url)
         .header("if-match", &stale)
         .json(&john());
     let patch = stack
-        .client
+        .as_owner()
         .patch(&url)
         .header("if-match", &stale)
         .json(&json!({"lastName": "Lost"}));
-    let delete = stack.client.delete(&url).header("if-match", &stale);
+    let delete = stack.as_owner().delete(&url).header("if-match", &stale);
     for request in [put, patch, delete] {
         let response = request.send().await.unwrap();
         assert_eq!(
@@ -158,7 +158,7 @@ async fn get_answers_304_when_if_none_match_names_the_current_version() {
         .unwrap();
     assert_eq!(response.status(), 304);
     stack
-        .client
+        .as_owner()
         .patch(&url)
         .json(&json!({"lastName": "Jones"}))
         .send()
@@ -198,9 +198,36 @@ async fn health_and_openapi_are_served() {
         .await
         .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/users", "/users/{id}", "/health"] {
+    for path in [
+        "/users/{id}",
+        "/health",
+        "/auth/signup",
+        "/auth/login",
+        "/auth/logout",
+        "/auth/session",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
-    assert!(doc["paths"]["/users/{id}"]["patch"]["responses"]["412"].is_object());
+    let patch = &doc["paths"]["/users/{id}"]["patch"];
+    for status in ["401", "403", "412", "422"] {
+        assert!(
+            patch["responses"][status].is_object(),
+            "PATCH documents {status}"
+        );
+    }
+    assert!(
+        patch["security"].is_array(),
+        "PATCH names its session schemes"
+    );
+    let login = &doc["paths"]["/auth/login"]["post"]["responses"];
+    assert!(
+        login["429"]["headers"]["Retry-After"].is_object(),
+        "{login}"
+    );
+    assert!(login["401"].is_object());
+    assert!(doc["paths"]["/auth/signup"]["post"]["responses"]["409"].is_object());
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["session_cookie"]["name"], "__Host-session");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use millions_core::auth::{NewSession, Session};
+use millions_core::preconditions::etag;
 use millions_core::{Problem, User, UserId, UserProfile};
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +131,7 @@ fn opened(session: &NewSession) -> OpenedSession {
     request_body(content = SignupRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created and logged in; `Location` names the user, `Set-Cookie` holds the session",
-         body = SignedUp, headers(("Location" = String), ("Set-Cookie" = String))),
+         body = SignedUp, headers(("Location" = String), ("ETag" = String), ("Set-Cookie" = String))),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A cross-site browser request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An account with this email exists", body = Problem, content_type = "application/problem+json"),
@@ -147,12 +148,14 @@ pub async fn signup(
     refuse_cross_site(&parts, &state)?;
     let (user, session) = state.services.auth.signup(body).await?;
     let location = HeaderValue::from_str(&format!("/users/{}", user.id)).expect("a path is ASCII");
+    let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
     let answer = SignedUp {
         user: user.into_user(),
         session: opened(&session),
     };
     let mut response = with_session(&state, StatusCode::CREATED, answer, &session);
     response.headers_mut().insert(header::LOCATION, location);
+    response.headers_mut().insert(header::ETAG, tag);
     Ok(response)
 }
 
