@@ -26,7 +26,9 @@ module "tables" {
 locals {
   region_settings = {
     name                     = var.name
-    users_table_name         = module.tables.users_table_name
+    table_names              = module.tables.table_names
+    allowed_origins          = var.allowed_origins
+    trusted_proxy_hops       = var.trusted_proxy_hops
     api_lambda_zip           = var.api_lambda_zip
     lambda_architecture      = var.lambda_architecture
     api_memory_mb            = var.api_memory_mb

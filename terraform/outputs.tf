@@ -11,8 +11,14 @@ output "region_api_urls" {
   }
 }
 
-output "users_table_name" {
-  value = module.tables.users_table_name
+output "table_names" {
+  description = "The DynamoDB tables by role."
+  value       = module.tables.table_names
+}
+
+output "ttl_attributes" {
+  description = "The TTL attribute of each expiring table."
+  value       = module.tables.ttl_attributes
 }
 
 output "replica_regions" {

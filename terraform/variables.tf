@@ -61,6 +61,23 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "allowed_origins" {
+  description = "Origins (e.g. the CDN domain, https://millions.example.com) whose pages may send cookie-authenticated writes to the API."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for origin in var.allowed_origins : can(regex("^https?://[^/]+$", origin))])
+    error_message = "Each allowed origin is scheme://host[:port], with no path."
+  }
+}
+
+variable "trusted_proxy_hops" {
+  description = "Proxies in front of API Gateway that append the client to X-Forwarded-For (1 when the edge worker forwards to the API). Used for per-client login limits."
+  type        = number
+  default     = 0
+}
+
 variable "emulator" {
   description = "true when applying against an AWS emulator (moto): turns off what emulators cannot create (DynamoDB replicas)."
   type        = bool

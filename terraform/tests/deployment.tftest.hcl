@@ -116,12 +116,29 @@ run "each_region_has_a_health_checked_latency_record" {
   }
 }
 
-run "the_users_table_is_replicated_to_the_secondary_region" {
+run "every_table_is_replicated_to_the_secondary_region" {
   command = apply
 
   assert {
-    condition     = output.replica_regions == ["eu-west-1"]
-    error_message = "The users table must have a replica in the secondary region."
+    condition     = output.replica_regions == tolist(["eu-west-1"])
+    error_message = "The tables must have a replica in the secondary region."
+  }
+  assert {
+    condition     = keys(output.table_names) == ["logins", "rate-limits", "sessions", "users"]
+    error_message = "Users, logins, sessions and rate-limit tables are created."
+  }
+}
+
+run "sessions_and_counters_expire_by_ttl" {
+  command = apply
+
+  assert {
+    condition     = output.ttl_attributes == { sessions = "expires_at", rate-limits = "expires_at" }
+    error_message = "Sessions and rate-limit counters (and nothing else) expire through TTL on expires_at."
+  }
+  assert {
+    condition     = output.table_names["sessions"] == "millions-sessions" && output.table_names["logins"] == "millions-logins"
+    error_message = "Tables are named after the deployment."
   }
 }
 
@@ -138,20 +155,29 @@ run "the_emulator_switch_turns_replicas_off" {
   }
 }
 
-run "the_api_function_may_touch_only_its_own_table_and_logs" {
+run "the_api_function_may_touch_only_its_own_tables_and_logs" {
   command = apply
 
   assert {
-    condition = jsondecode(module.primary.api_policy).Statement[0].Resource == [
-      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-users"
+    condition = [for statement in jsondecode(module.primary.api_policy).Statement : statement.Resource[0]] == [
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-users",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-logins",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-sessions",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-rate-limits",
+      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*",
     ]
-    error_message = "The API's table permissions must name only the users table in its own region."
+    error_message = "Each statement names exactly one of the function's own resources in its own region."
   }
   assert {
-    condition = jsondecode(module.secondary.api_policy).Statement[0].Resource == [
-      "arn:aws:dynamodb:eu-west-1:123456789012:table/millions-users"
-    ]
-    error_message = "The secondary's API must use the replica in its own region."
+    condition = alltrue([
+      for statement in jsondecode(module.secondary.api_policy).Statement :
+      strcontains(statement.Resource[0], ":eu-west-1:") && length(statement.Resource) == 1
+    ])
+    error_message = "The secondary's API must use the replicas and logs in its own region."
+  }
+  assert {
+    condition     = jsondecode(module.primary.api_policy).Statement[3].Action == ["dynamodb:UpdateItem"]
+    error_message = "Rate-limit counters are only ever incremented."
   }
   assert {
     condition = alltrue([
@@ -161,7 +187,7 @@ run "the_api_function_may_touch_only_its_own_table_and_logs" {
     error_message = "No wildcard actions."
   }
   assert {
-    condition     = jsondecode(module.primary.api_policy).Statement[1].Resource == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*"]
+    condition     = jsondecode(module.primary.api_policy).Statement[4].Resource == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*"]
     error_message = "Log permissions must name only the function's own log group."
   }
 }

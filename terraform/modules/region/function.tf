@@ -24,11 +24,31 @@ resource "aws_iam_role_policy" "api" {
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
+      # Conditional writes and TransactWriteItems need only the item
+      # actions on each table they touch.
       {
         Sid      = "UsersTable"
         Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
-        Resource = [local.users_table_arn]
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+        Resource = [local.table_arns["users"]]
+      },
+      {
+        Sid      = "LoginsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+        Resource = [local.table_arns["logins"]]
+      },
+      {
+        Sid      = "SessionsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        Resource = [local.table_arns["sessions"]]
+      },
+      {
+        Sid      = "RateLimitCounters"
+        Effect   = "Allow"
+        Action   = ["dynamodb:UpdateItem"]
+        Resource = [local.table_arns["rate-limits"]]
       },
       {
         Sid      = "OwnLogs"
@@ -56,8 +76,13 @@ resource "aws_lambda_function" "api" {
 
   environment {
     variables = {
-      USERS_TABLE = local.s.users_table_name
-      RUST_LOG    = "info"
+      USERS_TABLE        = local.s.table_names["users"]
+      LOGINS_TABLE       = local.s.table_names["logins"]
+      SESSIONS_TABLE     = local.s.table_names["sessions"]
+      RATE_LIMITS_TABLE  = local.s.table_names["rate-limits"]
+      ALLOWED_ORIGINS    = join(",", local.s.allowed_origins)
+      TRUSTED_PROXY_HOPS = tostring(local.s.trusted_proxy_hops)
+      RUST_LOG           = "info"
     }
   }
 

@@ -16,6 +16,9 @@ locals {
   s             = var.settings
   region        = data.aws_region.current.name
   function_name = "${local.s.name}-api"
-  # The replica of the global table in this region.
-  users_table_arn = "arn:${data.aws_partition.current.partition}:dynamodb:${local.region}:${data.aws_caller_identity.current.account_id}:table/${local.s.users_table_name}"
+  # The replicas of the global tables in this region, by role.
+  table_arns = {
+    for role, name in local.s.table_names :
+    role => "arn:${data.aws_partition.current.partition}:dynamodb:${local.region}:${data.aws_caller_identity.current.account_id}:table/${name}"
+  }
 }

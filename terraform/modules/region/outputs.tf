@@ -30,6 +30,6 @@ output "api_policy" {
   value       = aws_iam_role_policy.api.policy
 }
 
-output "users_table_arn" {
-  value = local.users_table_arn
+output "table_arns" {
+  value = local.table_arns
 }

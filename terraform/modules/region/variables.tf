@@ -2,7 +2,9 @@ variable "settings" {
   description = "The deployment's settings, the same for every region."
   type = object({
     name                     = string
-    users_table_name         = string
+    table_names              = map(string)
+    allowed_origins          = list(string)
+    trusted_proxy_hops       = number
     api_lambda_zip           = string
     lambda_architecture      = string
     api_memory_mb            = number

@@ -1,6 +1,8 @@
-# The users table as a DynamoDB global table: on-demand capacity (nothing to
-# pay at rest), partitioned by user_id, encrypted, with point-in-time recovery,
-# and replicated to every other region through its stream.
+# The data tier as DynamoDB global tables: on-demand capacity (nothing to pay
+# at rest), encrypted, with point-in-time recovery, and replicated to every
+# other region through their streams. Sessions and rate-limit counters carry
+# an `expires_at` TTL; the application also checks expiry itself, since TTL
+# deletion can lag by days.
 
 terraform {
   required_providers {
@@ -22,17 +24,34 @@ variable "deletion_protection" {
   default = true
 }
 
-resource "aws_dynamodb_table" "users" {
-  name                        = "${var.name}-users"
+locals {
+  # Each table's partition key, its type, and whether items expire.
+  tables = {
+    users       = { key = "user_id", type = "N", expires = false }
+    logins      = { key = "email", type = "S", expires = false }
+    sessions    = { key = "token_hash", type = "S", expires = true }
+    rate-limits = { key = "counter", type = "S", expires = true }
+  }
+}
+
+resource "aws_dynamodb_table" "this" {
+  for_each = local.tables
+
+  name                        = "${var.name}-${each.key}"
   billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "user_id"
+  hash_key                    = each.value.key
   stream_enabled              = true
   stream_view_type            = "NEW_AND_OLD_IMAGES"
   deletion_protection_enabled = var.deletion_protection
 
   attribute {
-    name = "user_id"
-    type = "N"
+    name = each.value.key
+    type = each.value.type
+  }
+
+  ttl {
+    enabled        = each.value.expires
+    attribute_name = each.value.expires ? "expires_at" : ""
   }
 
   point_in_time_recovery {
@@ -53,10 +72,24 @@ resource "aws_dynamodb_table" "users" {
   }
 }
 
-output "users_table_name" {
-  value = aws_dynamodb_table.users.name
+moved {
+  from = aws_dynamodb_table.users
+  to   = aws_dynamodb_table.this["users"]
+}
+
+output "table_names" {
+  description = "Table names by role: users, logins, sessions, rate-limits."
+  value       = { for role, table in aws_dynamodb_table.this : role => table.name }
+}
+
+output "ttl_attributes" {
+  description = "The TTL attribute of each table that expires items."
+  value       = { for role, table in aws_dynamodb_table.this : role => one(table.ttl).attribute_name if one(table.ttl).enabled }
 }
 
 output "replica_regions" {
-  value = [for replica in aws_dynamodb_table.users.replica : replica.region_name]
+  description = "Regions holding a replica of every table."
+  value = distinct(flatten([
+    for table in aws_dynamodb_table.this : [for replica in table.replica : replica.region_name]
+  ]))
 }
