@@ -10,29 +10,36 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use millions_edge_policy::engine::{ResponseStore, Stored};
 use moka::future::Cache;
 use moka::Expiry;
 
-/// A stored answer.
+/// A stored answer and how long the policy said to keep it.
 #[derive(Debug)]
 pub struct CachedResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    pub region: String,
+    pub stored: Stored,
     pub lifetime: Duration,
 }
 
 impl CachedResponse {
     fn weight(&self) -> u32 {
         let headers: usize = self
+            .stored
             .headers
             .iter()
             .map(|(k, v)| k.as_str().len() + v.len())
             .sum();
-        u32::try_from(self.body.len() + headers + 64).unwrap_or(u32::MAX)
+        u32::try_from(self.stored.body.len() + headers + 64).unwrap_or(u32::MAX)
+    }
+}
+
+/// A shared handle on a cached answer (no copy per hit).
+#[derive(Debug, Clone)]
+pub struct Hit(Arc<CachedResponse>);
+
+impl AsRef<Stored> for Hit {
+    fn as_ref(&self) -> &Stored {
+        &self.0.stored
     }
 }
 
@@ -72,31 +79,38 @@ impl ResponseCache {
             purges: Arc::new(AtomicU64::new(0)),
         }
     }
+}
 
-    pub async fn get(&self, key: &str) -> Option<Arc<CachedResponse>> {
-        self.entries.get(key).await
-    }
+impl ResponseStore for ResponseCache {
+    type Entry = Hit;
+    type Ticket = Epoch;
 
-    pub fn epoch(&self) -> Epoch {
+    fn ticket(&self) -> Epoch {
         Epoch(self.purges.load(Ordering::SeqCst))
     }
 
-    /// Stores `response` unless a purge happened since `epoch`.
-    pub async fn store(&self, key: String, response: Arc<CachedResponse>, epoch: Epoch) -> bool {
+    async fn get(&self, key: &str) -> Option<Hit> {
+        self.entries.get(key).await.map(Hit)
+    }
+
+    /// Stores the answer unless a purge happened since `epoch`.
+    async fn put(&self, key: String, stored: Stored, lifetime_secs: u32, epoch: Epoch) {
         if self.purges.load(Ordering::SeqCst) != epoch.0 {
-            return false;
+            return;
         }
-        self.entries.insert(key.clone(), response).await;
+        let entry = Arc::new(CachedResponse {
+            stored,
+            lifetime: Duration::from_secs(lifetime_secs.into()),
+        });
+        self.entries.insert(key.clone(), entry).await;
         // A purge may have slipped in between the check and the insert; if
         // so, undo the insert rather than keep a possibly stale entry.
         if self.purges.load(Ordering::SeqCst) != epoch.0 {
             self.entries.invalidate(&key).await;
-            return false;
         }
-        true
     }
 
-    pub async fn purge(&self, keys: &[String]) {
+    async fn purge(&self, keys: &[String]) {
         self.purges.fetch_add(1, Ordering::SeqCst);
         for key in keys {
             self.entries.invalidate(key).await;

@@ -9,14 +9,15 @@
 //! `x-edge-origin` names the region that produced it.
 
 mod cache;
-mod forward;
 mod proxy;
+mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use millions_edge_policy::caching::Lifetimes;
-use millions_edge_policy::origins::{Origin, Origins};
+use millions_edge_policy::engine::{Client, Edge, EdgeSettings};
+use millions_edge_policy::origins::Origin;
 
 pub use cache::ResponseCache;
 
@@ -64,12 +65,32 @@ impl EdgeConfig {
     }
 }
 
-/// Builds the edge's router: every path, every method, goes through the proxy.
+/// Builds the edge's router: every path, every method, goes through the engine.
 pub fn router(config: EdgeConfig) -> axum::Router {
-    let state = Arc::new(proxy::Edge::new(config));
+    let settings = EdgeSettings {
+        asset_version: config.asset_version.clone(),
+        lifetimes: config.lifetimes,
+        origins: config.origins.clone(),
+        default_continent: None,
+        failure_threshold: config.failure_threshold,
+        cooldown_ms: config.cooldown.as_millis() as u64,
+        balance: config.balance,
+    };
+    let shared = proxy::Shared {
+        edge: Edge::new(
+            settings,
+            ResponseCache::new(config.cache_bytes),
+            transport::HyperTransport::new(config.origin_timeout),
+            now_ms,
+        ),
+        client: Client {
+            address: None,
+            continent: config.continent.clone(),
+        },
+    };
     axum::Router::new()
         .fallback(proxy::handle)
-        .with_state(state)
+        .with_state(Arc::new(shared))
 }
 
 /// Milliseconds on a monotonic clock, for the origin health bookkeeping.
@@ -84,13 +105,5 @@ fn now_ms() -> u64 {
 
 /// Re-exported so callers can build origin lists without naming the policy crate.
 pub mod policy {
-    pub use millions_edge_policy::origins::{Origin, Origins};
-}
-
-fn origin_table(config: &EdgeConfig) -> Origins {
-    Origins::new(
-        config.origins.clone(),
-        config.failure_threshold,
-        config.cooldown.as_millis() as u64,
-    )
+    pub use millions_edge_policy::origins::Origin;
 }

@@ -9,10 +9,16 @@
 //!   which key, and whether (and for how long) a response may be stored;
 //! - [`conditional`]: answering `If-None-Match` / `If-Modified-Since` with 304;
 //! - [`purge`]: which cached entries a write makes stale;
-//! - [`origins`]: which origin region to ask first, next, and not at all.
+//! - [`origins`]: which origin region to ask first, next, and not at all;
+//! - [`engine`]: the request flow that applies all of the above, generic over
+//!   the runtime's cache and HTTP client;
+//! - [`assets`]: the web app, embedded at build time.
 
+pub mod assets;
 pub mod caching;
 pub mod conditional;
+pub mod config;
+pub mod engine;
 pub mod origins;
 pub mod purge;
 pub mod routes;

@@ -1,0 +1,221 @@
+//! The edge as a Cloudflare Worker.
+//!
+//! This file only adapts the Workers runtime to the shared engine
+//! (`millions_edge_policy::engine`): the Cache API (`caches.default`) is the
+//! response store, `fetch` is the transport, and `wrangler.toml` `[vars]` are
+//! the settings. Every decision is the engine's, the same as in the local
+//! edge and the Spin component.
+//!
+//! What the runtime decides rather than our code: the Cache API is per data
+//! centre and keeps entries at most as long as the stored `Cache-Control`
+//! says (we store them with the engine's edge lifetime and restore the
+//! client-facing header on the way out); origin health is remembered per
+//! isolate, so a region marked down in one isolate may still be tried once by
+//! another; concurrent misses for one key are not coalesced across isolates.
+
+use std::cell::OnceCell;
+
+use bytes::Bytes;
+use millions_edge_policy::config::settings_from_vars;
+use millions_edge_policy::engine::{Client, Edge, ResponseStore, SendError, Stored, Transport};
+use worker::{
+    event, Cache, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result,
+};
+
+/// The Cache API's keys are URLs; this host never resolves, it only names entries.
+const CACHE_HOST: &str = "https://edge-cache.millions.internal/";
+/// Where the client-facing `Cache-Control` travels while an entry is stored
+/// with the edge's own lifetime.
+const CLIENT_CACHE_CONTROL: &str = "x-edge-client-cache-control";
+const STORED_REGION: &str = "x-edge-origin";
+
+thread_local! {
+    /// One engine per isolate, built on the first request from the vars.
+    static EDGE: OnceCell<&'static Edge<CacheApi, FetchTransport>> = const { OnceCell::new() };
+}
+
+#[event(fetch)]
+async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let edge = match EDGE.with(|cell| cell.get().copied()) {
+        Some(edge) => edge,
+        None => {
+            let settings = settings_from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
+                .map_err(|error| worker::Error::RustError(error.to_string()))?;
+            let edge: &'static _ = Box::leak(Box::new(Edge::new(
+                settings,
+                CacheApi,
+                FetchTransport,
+                now_ms,
+            )));
+            EDGE.with(|cell| *cell.get_or_init(|| edge))
+        }
+    };
+    let client = Client {
+        address: request.headers().get("cf-connecting-ip")?,
+        continent: request.cf().and_then(|cf| cf.continent()),
+    };
+    let request = to_http(request).await?;
+    let answer = edge.handle(request, &client).await;
+    from_http(answer)
+}
+
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+async fn to_http(mut request: Request) -> Result<http::Request<Bytes>> {
+    let url = request.url()?;
+    let path_and_query = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut builder = http::Request::builder()
+        .method(request.method().as_ref())
+        .uri(path_and_query);
+    for (name, value) in request.headers().entries() {
+        builder = builder.header(name, value);
+    }
+    let body = request.bytes().await.unwrap_or_default();
+    builder
+        .body(Bytes::from(body))
+        .map_err(|error| worker::Error::RustError(error.to_string()))
+}
+
+fn from_http(answer: http::Response<Bytes>) -> Result<Response> {
+    let (parts, body) = answer.into_parts();
+    let headers = Headers::new();
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            headers.append(name.as_str(), value)?;
+        }
+    }
+    Ok(Response::from_bytes(body.to_vec())?
+        .with_status(parts.status.as_u16())
+        .with_headers(headers))
+}
+
+/// The Cache API of the data centre.
+struct CacheApi;
+
+fn cache_url(key: &str) -> String {
+    format!("{CACHE_HOST}{}", key.trim_start_matches('/'))
+}
+
+impl ResponseStore for CacheApi {
+    type Entry = Stored;
+    /// Purges are global to the data centre, not to this isolate, so there
+    /// is no local epoch to compare (see the module notes).
+    type Ticket = ();
+
+    fn ticket(&self) {}
+
+    async fn get(&self, key: &str) -> Option<Stored> {
+        let mut response = Cache::default().get(cache_url(key), false).await.ok()??;
+        let mut headers = http::HeaderMap::new();
+        let mut region = String::new();
+        let mut client_cache_control = None;
+        for (name, value) in response.headers().entries() {
+            match name.as_str() {
+                STORED_REGION => region = value,
+                CLIENT_CACHE_CONTROL => client_cache_control = Some(value),
+                "cache-control" | "content-length" | "cf-cache-status" | "age" | "expires" => {}
+                _ => {
+                    if let (Ok(name), Ok(value)) = (
+                        http::HeaderName::from_bytes(name.as_bytes()),
+                        http::HeaderValue::from_str(&value),
+                    ) {
+                        headers.append(name, value);
+                    }
+                }
+            }
+        }
+        if let Some(value) = client_cache_control.and_then(|v| http::HeaderValue::from_str(&v).ok())
+        {
+            headers.insert(http::header::CACHE_CONTROL, value);
+        }
+        let body = response.bytes().await.ok()?;
+        Some(Stored {
+            status: http::StatusCode::from_u16(response.status_code()).ok()?,
+            headers,
+            body: Bytes::from(body),
+            region,
+        })
+    }
+
+    async fn put(&self, key: String, entry: Stored, lifetime_secs: u32, _: ()) {
+        let headers = Headers::new();
+        for (name, value) in &entry.headers {
+            if let Ok(value) = value.to_str() {
+                let name = if name == http::header::CACHE_CONTROL {
+                    CLIENT_CACHE_CONTROL
+                } else {
+                    name.as_str()
+                };
+                let _ = headers.append(name, value);
+            }
+        }
+        let _ = headers.set("cache-control", &format!("public, max-age={lifetime_secs}"));
+        let _ = headers.set(STORED_REGION, &entry.region);
+        let Ok(response) = Response::from_bytes(entry.body.to_vec()) else {
+            return;
+        };
+        let response = response
+            .with_status(entry.status.as_u16())
+            .with_headers(headers);
+        if let Err(error) = Cache::default().put(cache_url(&key), response).await {
+            worker::console_warn!("cache put failed: {error}");
+        }
+    }
+
+    async fn purge(&self, keys: &[String]) {
+        for key in keys {
+            let _ = Cache::default().delete(cache_url(key), false).await;
+        }
+    }
+}
+
+/// `fetch` to the origins.
+struct FetchTransport;
+
+impl Transport for FetchTransport {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> std::result::Result<http::Response<Bytes>, SendError> {
+        let (parts, body) = request.into_parts();
+        let headers = Headers::new();
+        for (name, value) in &parts.headers {
+            if let Ok(value) = value.to_str() {
+                let _ = headers.append(name.as_str(), value);
+            }
+        }
+        let method = Method::from(parts.method.as_str().to_owned());
+        let mut init = RequestInit::new();
+        init.with_method(method).with_headers(headers);
+        if !body.is_empty() {
+            init.with_body(Some(worker::wasm_bindgen::JsValue::from(
+                worker::js_sys::Uint8Array::from(body.as_ref()),
+            )));
+        }
+        let request = Request::new_with_init(&parts.uri.to_string(), &init)
+            .map_err(|error| SendError::NotSent(error.to_string()))?;
+        // fetch does not say whether a failed request reached the origin,
+        // so failures count as possibly delivered: only idempotent requests
+        // move on to another region.
+        let mut response = Fetch::Request(request)
+            .send()
+            .await
+            .map_err(|error| SendError::Failed(error.to_string()))?;
+        let mut answer = http::Response::builder().status(response.status_code());
+        for (name, value) in response.headers().entries() {
+            answer = answer.header(name, value);
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| SendError::Failed(error.to_string()))?;
+        answer
+            .body(Bytes::from(body))
+            .map_err(|error| SendError::Failed(error.to_string()))
+    }
+}
