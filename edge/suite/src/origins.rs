@@ -1,0 +1,99 @@
+//! Origin "regions": API instances on one shared embedded store, each on its
+//! own port, that a test can stop and start again on the same address.
+
+use std::net::SocketAddr;
+
+use millions_core::Ports;
+use tokio::sync::oneshot;
+
+/// One API instance.
+pub struct Region {
+    pub address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Region {
+    pub async fn start(ports: Ports, address: SocketAddr) -> Self {
+        let app = millions_api::router(millions_api::ApiState::new(
+            ports,
+            1,
+            millions_api::Settings::default(),
+        ));
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .expect("the port is free");
+        let address = listener.local_addr().expect("bound");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("the origin serves");
+        });
+        Self {
+            address,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Stops the instance (its port then refuses connections); returns its address.
+    pub async fn stop(mut self) -> SocketAddr {
+        let _ = self.stop.take().expect("running").send(());
+        let _ = self.task.await;
+        self.address
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+/// Regions on one fresh store.
+pub struct Origins {
+    pub ports: Ports,
+    pub regions: Vec<Region>,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Origins {
+    pub async fn start(count: usize) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let db =
+            millions_infra::local::EmbeddedDatabase::open(dir.path()).expect("the store opens");
+        let stores = millions_infra::local::EmbeddedStores::new(db).expect("the tables open");
+        let ports = stores.ports(std::sync::Arc::new(millions_infra::SystemClock));
+        let mut regions = Vec::new();
+        for _ in 0..count {
+            regions.push(
+                Region::start(ports.clone(), "127.0.0.1:0".parse().expect("an address")).await,
+            );
+        }
+        Self {
+            ports,
+            regions,
+            _data_dir: dir,
+        }
+    }
+}
+
+/// A server that takes requests and never answers them: as far as the edge
+/// can tell, the request may have been applied.
+pub async fn black_hole() -> SocketAddr {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bound");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            drop(socket);
+        }
+    });
+    address
+}

@@ -1,0 +1,369 @@
+//! The edge behaviour suite, written once and run over real HTTP against
+//! every edge: the local edge, the Cloudflare Worker in `workerd` (through
+//! `wrangler dev`, offline) and the Spin component in `wasmtime serve`.
+//!
+//! Where an edge does something differently by design (the Spin component
+//! keeps no cache; the Worker's `fetch` cannot tell a refused connection from
+//! a lost one), the case asserts that edge's documented behaviour instead.
+
+use std::time::Duration;
+
+use millions_edge_local::policy::Origin;
+use millions_edge_suite::{black_hole, EdgeKind, Origins, Region, RunningEdge};
+use serde_json::{json, Value};
+
+/// Two regions (region-0 primary) and the edge in front of them.
+struct Setup {
+    edge: RunningEdge,
+    origins: Origins,
+    client: reqwest::Client,
+}
+
+const COOLDOWN_MS: u64 = 400;
+
+fn origin(region: &str, url: String) -> Origin {
+    Origin {
+        region: region.into(),
+        url,
+        near: Vec::new(),
+    }
+}
+
+async fn setup(kind: EdgeKind) -> Setup {
+    let origins = Origins::start(2).await;
+    let list: Vec<Origin> = origins
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, region)| origin(&format!("region-{i}"), region.url()))
+        .collect();
+    Setup {
+        edge: RunningEdge::start(kind, &list, COOLDOWN_MS).await,
+        origins,
+        client: reqwest::Client::new(),
+    }
+}
+
+fn john(n: u64) -> Value {
+    json!({
+        "email": format!("john{n}.{}@example.com", std::process::id()),
+        "password": "correct horse battery staple",
+        "firstName": "John", "lastName": "Smith",
+        "address": {"streetAddress": "21 2nd Street", "city": "New York", "state": "NY", "postalCode": 10021},
+        "phoneNumbers": ["212 555-1234"]
+    })
+}
+
+fn cache_of(response: &reqwest::Response) -> String {
+    response.headers()["x-cache"].to_str().unwrap().to_owned()
+}
+
+impl Setup {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.edge.url)
+    }
+
+    async fn signup(&self) -> reqwest::Response {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.client
+            .post(self.url("/auth/signup"))
+            .json(&john(n))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs a user up through the edge; returns its path and session token.
+    async fn create_user(&self) -> (String, String) {
+        let response = self.signup().await;
+        assert_eq!(response.status(), 201);
+        assert_eq!(cache_of(&response), "BYPASS");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let answer: Value = response.json().await.unwrap();
+        (
+            location,
+            answer["session"]["token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The label the second of two identical reads gets.
+    fn repeat_label(&self) -> &'static str {
+        if self.edge.kind.caches() {
+            "HIT"
+        } else {
+            "MISS"
+        }
+    }
+}
+
+mod cases {
+    use super::*;
+
+    pub async fn a_profile_misses_then_hits(s: Setup) {
+        let (path, _) = s.create_user().await;
+        let first = s.get(&path, &[]).await;
+        assert_eq!(
+            (first.status().as_u16(), cache_of(&first).as_str()),
+            (200, "MISS")
+        );
+        assert_eq!(
+            first.headers()["cache-control"],
+            "public, max-age=30, stale-while-revalidate=60"
+        );
+        assert_eq!(first.headers()["x-edge-origin"], "region-0");
+        let first_body = first.text().await.unwrap();
+        let second = s.get(&path, &[]).await;
+        assert_eq!(
+            (second.status().as_u16(), cache_of(&second).as_str()),
+            (200, s.repeat_label())
+        );
+        assert_eq!(second.headers()["x-edge-origin"], "region-0");
+        assert_eq!(second.text().await.unwrap(), first_body);
+    }
+
+    pub async fn a_hit_does_not_reach_the_origin(s: Setup) {
+        // A change made in the store behind the edge is not seen while the
+        // entry lives: the answer really comes from the edge's cache.
+        let (path, _) = s.create_user().await;
+        s.get(&path, &[]).await;
+        let id: u64 = path.trim_start_matches("/users/").parse().unwrap();
+        let id = millions_core::UserId::new(id).unwrap();
+        let users = &s.origins.ports.users;
+        let stored = users
+            .get(id, millions_core::Consistency::Strong)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut changed = stored.clone();
+        changed.profile.first_name = "Changed".into();
+        changed.version = stored.version.next();
+        users.replace(&changed, stored.version).await.unwrap();
+        let read: Value = s.get(&path, &[]).await.json().await.unwrap();
+        let expected = if s.edge.kind.caches() {
+            "John"
+        } else {
+            "Changed"
+        };
+        assert_eq!(read["firstName"], expected);
+    }
+
+    pub async fn credentials_bypass_the_cache(s: Setup) {
+        let (path, token) = s.create_user().await;
+        s.get(&path, &[]).await;
+        let bearer = format!("Bearer {token}");
+        for header in [
+            ("cookie", "__Host-session=abc"),
+            ("authorization", bearer.as_str()),
+        ] {
+            let response = s.get(&path, &[header]).await;
+            assert_eq!(
+                (response.status().as_u16(), cache_of(&response).as_str()),
+                (200, "BYPASS"),
+                "{header:?}"
+            );
+        }
+        let response = s.get("/auth/session", &[("authorization", &bearer)]).await;
+        assert_eq!(
+            (response.status().as_u16(), cache_of(&response).as_str()),
+            (200, "BYPASS")
+        );
+    }
+
+    pub async fn the_edge_answers_304_itself(s: Setup) {
+        let (path, _) = s.create_user().await;
+        let first = s.get(&path, &[]).await;
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        let response = s.get(&path, &[("if-none-match", &etag)]).await;
+        assert_eq!(
+            (response.status().as_u16(), cache_of(&response).as_str()),
+            (304, s.repeat_label())
+        );
+        assert_eq!(response.headers()["etag"], etag.as_str());
+        assert!(response.text().await.unwrap().is_empty());
+        // A miss with validators is filled with the full body, then answered 304.
+        let (other, _) = s.create_user().await;
+        let response = s.get(&other, &[("if-none-match", "\"1\"")]).await;
+        assert_eq!(
+            (response.status().as_u16(), cache_of(&response).as_str()),
+            (304, "MISS")
+        );
+    }
+
+    pub async fn a_write_through_the_edge_purges_the_profile(s: Setup) {
+        let (path, token) = s.create_user().await;
+        s.get(&path, &[]).await;
+        assert_eq!(cache_of(&s.get(&path, &[]).await), s.repeat_label());
+        let response = s
+            .client
+            .patch(s.url(&path))
+            .bearer_auth(&token)
+            .header("content-type", "application/merge-patch+json")
+            .body(r#"{"firstName": "Jane"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (response.status().as_u16(), cache_of(&response).as_str()),
+            (200, "BYPASS")
+        );
+        let read = s.get(&path, &[]).await;
+        assert_eq!(cache_of(&read), "MISS");
+        assert_eq!(read.json::<Value>().await.unwrap()["firstName"], "Jane");
+    }
+
+    pub async fn hashed_assets_are_immutable_and_the_index_revalidates(s: Setup) {
+        let index = s.get("/", &[]).await;
+        assert_eq!(index.status(), 200);
+        assert_eq!(index.headers()["cache-control"], "no-cache");
+        assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
+        let etag = index.headers()["etag"].to_str().unwrap().to_owned();
+        let html = index.text().await.unwrap();
+        let script = html
+            .split('"')
+            .find(|part| part.starts_with("/assets/app.") && part.ends_with(".js"))
+            .expect("the index links a hashed script")
+            .to_owned();
+        let revalidated = s.get("/index.html", &[("if-none-match", &etag)]).await;
+        assert_eq!(revalidated.status(), 304);
+        let asset = s.get(&script, &[]).await;
+        assert_eq!(asset.status(), 200);
+        assert_eq!(
+            asset.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(
+            asset.headers()["content-type"],
+            "text/javascript; charset=utf-8"
+        );
+        assert!(asset.text().await.unwrap().contains("fetch("));
+        let again = s.get(&script, &[]).await;
+        assert_eq!(cache_of(&again), s.repeat_label());
+        let missing = s.get("/assets/app.0123456789abcdef.js", &[]).await;
+        assert_eq!(missing.status(), 404);
+    }
+
+    pub async fn the_api_is_never_cached(s: Setup) {
+        for _ in 0..2 {
+            let response = s.get("/health", &[]).await;
+            assert_eq!(
+                (response.status().as_u16(), cache_of(&response).as_str()),
+                (200, "BYPASS")
+            );
+        }
+    }
+
+    pub async fn requests_fail_over_to_the_next_region_and_come_back(mut s: Setup) {
+        let (path, _) = s.create_user().await;
+        let response = s.get("/health", &[]).await;
+        assert_eq!(response.headers()["x-edge-origin"], "region-0");
+        let primary = s.origins.regions.remove(0).stop().await;
+        for _ in 0..3 {
+            let response = s.get(&path, &[("cache-control", "no-cache")]).await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["x-edge-origin"], "region-1");
+        }
+        let restarted = Region::start(s.origins.ports.clone(), primary).await;
+        tokio::time::sleep(Duration::from_millis(COOLDOWN_MS + 300)).await;
+        let mut back = false;
+        // One request may be the probe that finds the primary up again.
+        for _ in 0..2 {
+            let response = s.get("/health", &[]).await;
+            assert_eq!(response.status(), 200);
+            back |= response.headers()["x-edge-origin"] == "region-0";
+        }
+        assert!(back, "requests return to the primary after its cool-down");
+        restarted.stop().await;
+    }
+
+    pub async fn a_post_refused_by_a_stopped_region(mut s: Setup) {
+        s.origins.regions.remove(0).stop().await;
+        let response = s.signup().await;
+        if s.edge.kind.knows_unsent_requests() {
+            // A refused connection delivered nothing: the POST moves on.
+            assert_eq!(response.status(), 201);
+            assert_eq!(response.headers()["x-edge-origin"], "region-1");
+        } else {
+            // Unknown whether it arrived: not replayed, answered 502.
+            assert_eq!(response.status(), 502);
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json"
+            );
+        }
+    }
+}
+
+/// A POST that reached a region which then failed is never replayed.
+async fn a_post_that_reached_a_failing_region_is_not_replayed(kind: EdgeKind) {
+    let origins = Origins::start(1).await;
+    let list = [
+        origin("region-0", format!("http://{}", black_hole().await)),
+        origin("region-1", origins.regions[0].url()),
+    ];
+    let edge = RunningEdge::start(kind, &list, COOLDOWN_MS).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/auth/signup", edge.url))
+        .json(&john(10_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+/// One module of tests per edge, one test per case.
+macro_rules! edge_suite {
+    ($edge:ident, $kind:expr, [$($case:ident),* $(,)?]) => {
+        mod $edge {
+            use super::*;
+
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    cases::$case(setup($kind).await).await;
+                }
+            )*
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_post_that_reached_a_failing_region_is_not_replayed() {
+                super::a_post_that_reached_a_failing_region_is_not_replayed($kind).await;
+            }
+        }
+    };
+}
+
+macro_rules! behaviour {
+    ($($edge:ident: $kind:expr;)*) => {
+        $(
+            edge_suite!($edge, $kind, [
+                a_profile_misses_then_hits,
+                a_hit_does_not_reach_the_origin,
+                credentials_bypass_the_cache,
+                the_edge_answers_304_itself,
+                a_write_through_the_edge_purges_the_profile,
+                hashed_assets_are_immutable_and_the_index_revalidates,
+                the_api_is_never_cached,
+                requests_fail_over_to_the_next_region_and_come_back,
+                a_post_refused_by_a_stopped_region,
+            ]);
+        )*
+    };
+}
+
+behaviour! {
+    local: EdgeKind::Local;
+    worker: EdgeKind::Worker;
+    spin: EdgeKind::Spin;
+}
