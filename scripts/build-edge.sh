@@ -24,7 +24,8 @@ build_worker() {
     export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
     worker-build --release
   )
-  ls -l edge/worker/build/worker/*.wasm
+  ls -l edge/worker/build/*.wasm
+  echo "gzip: $(gzip -9 -c edge/worker/build/index_bg.wasm | wc -c) bytes"
 }
 
 build_spin() {

@@ -3,9 +3,9 @@
 //! `wasmtime serve`. The wasm edges are built (and their toolchain
 //! installed) by the repository's scripts when missing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use millions_edge_local::policy::Origin;
@@ -39,11 +39,11 @@ pub struct RunningEdge {
     pub url: String,
     process: Option<Child>,
     _state: Option<tempfile::TempDir>,
-    _serial: Option<MutexGuard<'static, ()>>,
+    _serial: Option<tokio::sync::MutexGuard<'static, ()>>,
 }
 
 /// workerd is heavy to start; Worker tests take turns.
-static WORKER_TURN: Mutex<()> = Mutex::new(());
+static WORKER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// One build at a time, once.
 static BUILD: Mutex<()> = Mutex::new(());
 
@@ -76,15 +76,9 @@ impl RunningEdge {
                 }
             }
             EdgeKind::Worker => {
-                let serial = WORKER_TURN
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner());
+                let serial = WORKER_TURN.lock().await;
                 let root = repository_root();
-                ensure_built(
-                    &root,
-                    "worker",
-                    &root.join("edge/worker/build/worker/shim.mjs"),
-                );
+                ensure_built(&root, "worker", &root.join("edge/worker/build/index.js"));
                 let state = tempfile::tempdir().expect("a temporary folder");
                 let port = free_port();
                 let npm = root.join(".tools/npm/node_modules");
@@ -178,7 +172,7 @@ fn spawn_in_own_group(mut command: Command) -> Child {
 
 /// Builds an edge with the repository's scripts when its artefact is missing,
 /// installing the toolchain first if needed.
-fn ensure_built(root: &Path, edge: &str, artefact: &PathBuf) {
+fn ensure_built(root: &Path, edge: &str, artefact: &Path) {
     let _build = BUILD.lock().unwrap_or_else(|poison| poison.into_inner());
     if artefact.exists() {
         return;
