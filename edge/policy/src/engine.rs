@@ -6,6 +6,7 @@
 //! what is cached, for how long, what a write purges, which origin is asked
 //! and when to move on, is decided here, by the same code everywhere.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -109,6 +110,80 @@ pub struct Edge<S, T> {
     now_ms: fn() -> u64,
     turns: AtomicUsize,
     request_ids: AtomicU64,
+    in_flight: InFlight,
+}
+
+/// What one origin fetch produced, handed to every request that waited on it.
+type Fetched = Result<Stored, Problem>;
+
+/// Cache fills under way, by key, with the requests waiting for each: while
+/// one request fetches a key from the origin, the others for the same key
+/// wait for its answer instead of all reaching the origin (a stampede on a
+/// popular profile that has just expired).
+#[derive(Default)]
+struct InFlight {
+    waiting: Mutex<HashMap<String, Vec<futures_channel::oneshot::Sender<Fetched>>>>,
+}
+
+/// Whether this request fetches the key itself or waits for another's fetch.
+enum Role<'a> {
+    Leader(LeaderGuard<'a>),
+    Follower(futures_channel::oneshot::Receiver<Fetched>),
+}
+
+/// Held by the request that fetches; when it ends (or is dropped because
+/// the client went away) the waiters get the answer, or a cancellation that
+/// sends them to fetch for themselves.
+struct LeaderGuard<'a> {
+    in_flight: &'a InFlight,
+    key: String,
+}
+
+impl InFlight {
+    fn join(&self, key: &str) -> Role<'_> {
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        match waiting.get_mut(key) {
+            Some(followers) => {
+                let (sender, receiver) = futures_channel::oneshot::channel();
+                followers.push(sender);
+                Role::Follower(receiver)
+            }
+            None => {
+                waiting.insert(key.to_owned(), Vec::new());
+                Role::Leader(LeaderGuard {
+                    in_flight: self,
+                    key: key.to_owned(),
+                })
+            }
+        }
+    }
+}
+
+impl LeaderGuard<'_> {
+    fn finish(self, fetched: &Fetched) {
+        for follower in self.take_followers() {
+            let _ = follower.send(fetched.clone());
+        }
+    }
+
+    fn take_followers(&self) -> Vec<futures_channel::oneshot::Sender<Fetched>> {
+        let mut waiting = self
+            .in_flight
+            .waiting
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        waiting.remove(&self.key).unwrap_or_default()
+    }
+}
+
+impl Drop for LeaderGuard<'_> {
+    fn drop(&mut self) {
+        // Dropping the senders cancels the followers, which then fetch alone.
+        drop(self.take_followers());
+    }
 }
 
 impl<S: ResponseStore, T: Transport> Edge<S, T> {
@@ -127,6 +202,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             now_ms,
             turns: AtomicUsize::new(0),
             request_ids: AtomicU64::new(0),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -159,14 +235,45 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
 
     /// A cacheable miss: fetch the full representation (from the embedded
     /// app or an origin), store it if the policy allows, then answer.
+    /// Concurrent misses for one key share one fetch.
     async fn fill(
         &self,
         parts: &http::request::Parts,
         client: &Client,
         key: String,
     ) -> Response<Bytes> {
+        let leader = match self.in_flight.join(&key) {
+            Role::Follower(answer) => match answer.await {
+                Ok(Ok(stored)) => return answer_from(parts, &stored, "MISS"),
+                Ok(Err(problem)) => return problem_response(&problem),
+                // The fetching request went away; fetch alone.
+                Err(_) => None,
+            },
+            Role::Leader(guard) => Some(guard),
+        };
         let ticket = self.store.ticket();
-        let fetched = match assets::find(&crate::routes::normalise(parts.uri.path())) {
+        let fetched = self
+            .fetch_for_cache(parts, client)
+            .await
+            .map(|fetched| self.prepare_for_storage(parts, fetched));
+        // Stored before the waiters are released, so that a request arriving
+        // in between finds the entry instead of fetching again.
+        if let Ok((stored, Some(lifetime))) = &fetched {
+            self.store.put(key, stored.clone(), *lifetime, ticket).await;
+        }
+        let fetched = fetched.map(|(stored, _)| stored);
+        if let Some(leader) = leader {
+            leader.finish(&fetched);
+        }
+        match fetched {
+            Ok(stored) => answer_from(parts, &stored, "MISS"),
+            Err(problem) => problem_response(&problem),
+        }
+    }
+
+    /// The full representation, from the embedded app or an origin.
+    async fn fetch_for_cache(&self, parts: &http::request::Parts, client: &Client) -> Fetched {
+        match assets::find(&crate::routes::normalise(parts.uri.path())) {
             Some(asset) => Ok(embedded(asset)),
             None => {
                 // Ask for the full body even if the client sent validators:
@@ -177,11 +284,16 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 self.forward(&Method::GET, parts, headers, Bytes::new(), client)
                     .await
             }
-        };
-        let mut fetched = match fetched {
-            Ok(fetched) => fetched,
-            Err(problem) => return problem_response(&problem),
-        };
+        }
+    }
+
+    /// Applies the storage rules: the `Cache-Control` clients get, and how
+    /// long the edge keeps the answer (`None`: not at all).
+    fn prepare_for_storage(
+        &self,
+        parts: &http::request::Parts,
+        mut fetched: Stored,
+    ) -> (Stored, Option<u32>) {
         let facts = ResponseFacts {
             status: fetched.status.as_u16(),
             cache_control: header_str(&fetched.headers, &header::CACHE_CONTROL),
@@ -189,16 +301,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             vary: header_str(&fetched.headers, &header::VARY),
         };
         let Some(storage) = storage(parts.uri.path(), &facts, &self.settings.lifetimes) else {
-            return answer_from(parts, &fetched, "MISS");
+            return (fetched, None);
         };
         if let Ok(value) = HeaderValue::from_str(&storage.cache_control) {
             fetched.headers.insert(header::CACHE_CONTROL, value);
         }
-        let response = answer_from(parts, &fetched, "MISS");
-        self.store
-            .put(key, fetched, storage.edge_seconds, ticket)
-            .await;
-        response
+        (fetched, Some(storage.edge_seconds))
     }
 
     /// A request the cache does not handle: relay it, and after a successful

@@ -26,6 +26,12 @@ impl EdgeKind {
         self != EdgeKind::Spin
     }
 
+    /// Whether concurrent misses for one key share one origin fetch (not in
+    /// Spin, where each request has its own instance).
+    pub fn coalesces(self) -> bool {
+        self != EdgeKind::Spin
+    }
+
     /// Whether the edge can tell a refused connection from a failure after
     /// sending (the Worker's `fetch` cannot, so it never resends a `POST`).
     pub fn knows_unsent_requests(self) -> bool {

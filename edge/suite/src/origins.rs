@@ -2,6 +2,8 @@
 //! own port, that a test can stop and start again on the same address.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use millions_core::Ports;
 use tokio::sync::oneshot;
@@ -14,11 +16,18 @@ pub struct Region {
 }
 
 impl Region {
-    pub async fn start(ports: Ports, address: SocketAddr) -> Self {
+    /// Serves the API on `address`, adding one to `requests` per request.
+    pub async fn start(ports: Ports, address: SocketAddr, requests: Arc<AtomicUsize>) -> Self {
         let app = millions_api::router(millions_api::ApiState::new(
             ports,
             1,
             millions_api::Settings::default(),
+        ))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                requests.fetch_add(1, Ordering::SeqCst);
+                next.run(request)
+            },
         ));
         let listener = tokio::net::TcpListener::bind(address)
             .await
@@ -56,6 +65,8 @@ impl Region {
 pub struct Origins {
     pub ports: Ports,
     pub regions: Vec<Region>,
+    /// Requests that reached any region.
+    pub requests: Arc<AtomicUsize>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -65,18 +76,28 @@ impl Origins {
         let db =
             millions_infra::local::EmbeddedDatabase::open(dir.path()).expect("the store opens");
         let stores = millions_infra::local::EmbeddedStores::new(db).expect("the tables open");
-        let ports = stores.ports(std::sync::Arc::new(millions_infra::SystemClock));
+        let ports = stores.ports(Arc::new(millions_infra::SystemClock));
+        let requests = Arc::new(AtomicUsize::new(0));
         let mut regions = Vec::new();
         for _ in 0..count {
-            regions.push(
-                Region::start(ports.clone(), "127.0.0.1:0".parse().expect("an address")).await,
-            );
+            let address = "127.0.0.1:0".parse().expect("an address");
+            regions.push(Region::start(ports.clone(), address, Arc::clone(&requests)).await);
         }
         Self {
             ports,
             regions,
+            requests,
             _data_dir: dir,
         }
+    }
+
+    /// Starts a region again on the address it had.
+    pub async fn restart(&self, address: SocketAddr) -> Region {
+        Region::start(self.ports.clone(), address, Arc::clone(&self.requests)).await
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
     }
 }
 

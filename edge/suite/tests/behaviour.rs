@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use millions_edge_local::policy::Origin;
-use millions_edge_suite::{black_hole, EdgeKind, Origins, Region, RunningEdge};
+use millions_edge_suite::{black_hole, EdgeKind, Origins, RunningEdge};
 use serde_json::{json, Value};
 
 /// Two regions (region-0 primary) and the edge in front of them.
@@ -251,6 +251,30 @@ mod cases {
         assert_eq!(missing.status(), 404);
     }
 
+    pub async fn concurrent_misses_share_one_origin_fetch(s: Setup) {
+        let (path, _) = s.create_user().await;
+        let before = s.origins.requests();
+        let reads = (0..20).map(|_| {
+            let (client, url) = (s.client.clone(), s.url(&path));
+            tokio::spawn(async move { client.get(url).send().await.unwrap() })
+        });
+        for read in reads.collect::<Vec<_>>() {
+            let response = read.await.unwrap();
+            assert_eq!(response.status(), 200);
+        }
+        let fetched = s.origins.requests() - before;
+        if s.edge.kind.coalesces() {
+            // Requests that arrive after the fill completes are hits; those
+            // that arrive during it wait for it. Either way, one fetch.
+            assert_eq!(
+                fetched, 1,
+                "20 concurrent reads reached the origin {fetched} times"
+            );
+        } else {
+            assert_eq!(fetched, 20);
+        }
+    }
+
     pub async fn the_api_is_never_cached(s: Setup) {
         for _ in 0..2 {
             let response = s.get("/health", &[]).await;
@@ -271,7 +295,7 @@ mod cases {
             assert_eq!(response.status(), 200);
             assert_eq!(response.headers()["x-edge-origin"], "region-1");
         }
-        let restarted = Region::start(s.origins.ports.clone(), primary).await;
+        let restarted = s.origins.restart(primary).await;
         tokio::time::sleep(Duration::from_millis(COOLDOWN_MS + 300)).await;
         let mut back = false;
         // One request may be the probe that finds the primary up again.
@@ -355,6 +379,7 @@ macro_rules! behaviour {
                 a_write_through_the_edge_purges_the_profile,
                 hashed_assets_are_immutable_and_the_index_revalidates,
                 the_api_is_never_cached,
+                concurrent_misses_share_one_origin_fetch,
                 requests_fail_over_to_the_next_region_and_come_back,
                 a_post_refused_by_a_stopped_region,
             ]);
