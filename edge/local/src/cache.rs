@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use millions_edge_policy::engine::{ResponseStore, Stored};
-use moka::future::Cache;
+use moka::sync::Cache;
 use moka::Expiry;
 
 /// A stored answer and how long the policy said to keep it.
@@ -90,7 +90,7 @@ impl ResponseStore for ResponseCache {
     }
 
     async fn get(&self, key: &str) -> Option<Hit> {
-        self.entries.get(key).await.map(Hit)
+        self.entries.get(key).map(Hit)
     }
 
     /// Stores the answer unless a purge happened since `epoch`.
@@ -102,18 +102,18 @@ impl ResponseStore for ResponseCache {
             stored,
             lifetime: Duration::from_secs(lifetime_secs.into()),
         });
-        self.entries.insert(key.clone(), entry).await;
+        self.entries.insert(key.clone(), entry);
         // A purge may have slipped in between the check and the insert; if
         // so, undo the insert rather than keep a possibly stale entry.
         if self.purges.load(Ordering::SeqCst) != epoch.0 {
-            self.entries.invalidate(&key).await;
+            self.entries.invalidate(&key);
         }
     }
 
     async fn purge(&self, keys: &[String]) {
         self.purges.fetch_add(1, Ordering::SeqCst);
         for key in keys {
-            self.entries.invalidate(key).await;
+            self.entries.invalidate(key);
         }
     }
 }

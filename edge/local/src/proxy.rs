@@ -30,7 +30,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip().to_string());
+        .map(|ConnectInfo(peer)| peer.ip());
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return too_large();

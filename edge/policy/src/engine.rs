@@ -93,7 +93,7 @@ pub struct EdgeSettings {
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     /// The client's address, appended to `X-Forwarded-For`.
-    pub address: Option<String>,
+    pub address: Option<std::net::IpAddr>,
     /// The client's continent code (`EU`, `NA`, ...), if the platform says.
     pub continent: Option<String>,
 }
@@ -213,8 +213,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     /// Answers one request: from the cache, by filling the cache, or by
     /// relaying it to an origin (and purging what a write made stale).
     pub async fn handle(&self, request: Request<Bytes>, client: &Client) -> Response<Bytes> {
-        let (mut parts, body) = request.into_parts();
-        self.add_forwarding_headers(&mut parts.headers, client);
+        let (parts, body) = request.into_parts();
         let facts = RequestFacts {
             method: parts.method.as_str(),
             path: parts.uri.path(),
@@ -344,10 +343,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         &self,
         method: &Method,
         parts: &http::request::Parts,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
         body: Bytes,
         client: &Client,
     ) -> Result<Stored, Problem> {
+        // Only requests that leave the edge need these; hits skip the cost.
+        self.add_forwarding_headers(&mut headers, client);
         let now = (self.now_ms)();
         let continent = client
             .continent
@@ -416,10 +417,10 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     /// `X-Forwarded-For` (so the origin limits clients, not the edge) and a
     /// request id (so one request can be followed through every log).
     fn add_forwarding_headers(&self, headers: &mut HeaderMap, client: &Client) {
-        if let Some(address) = &client.address {
+        if let Some(address) = client.address {
             let forwarded = match header_str(headers, &X_FORWARDED_FOR) {
                 Some(earlier) => format!("{earlier}, {address}"),
-                None => address.clone(),
+                None => address.to_string(),
             };
             if let Ok(value) = HeaderValue::from_str(&forwarded) {
                 headers.insert(X_FORWARDED_FOR, value);
@@ -436,6 +437,16 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
 }
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// Names the origin (region) that produced an answer; kept with the stored
+/// answer so a hit costs no formatting.
+pub const X_EDGE_ORIGIN: HeaderName = HeaderName::from_static("x-edge-origin");
+
+fn label_origin(headers: &mut HeaderMap, region: &str) {
+    if let Ok(value) = HeaderValue::from_str(region) {
+        headers.insert(X_EDGE_ORIGIN, value);
+    }
+}
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
@@ -468,6 +479,7 @@ fn stored(response: Response<Bytes>, region: String) -> Stored {
         headers.remove(*name);
     }
     headers.remove(header::CONTENT_LENGTH);
+    label_origin(&mut headers, &region);
     Stored {
         status: parts.status,
         headers,
@@ -484,6 +496,7 @@ fn embedded(asset: &assets::Asset) -> Stored {
         HeaderValue::from_static(asset.content_type),
     );
     headers.insert(header::ETAG, HeaderValue::from_static(asset.etag));
+    label_origin(&mut headers, ASSETS_ORIGIN);
     Stored {
         status: StatusCode::OK,
         headers,
@@ -536,11 +549,9 @@ fn answer_from(
         *response.headers_mut() = entry.headers.clone();
         response
     };
-    let headers = response.headers_mut();
-    headers.insert("x-cache", HeaderValue::from_static(label));
-    if let Ok(region) = HeaderValue::from_str(&entry.region) {
-        headers.insert("x-edge-origin", region);
-    }
+    response
+        .headers_mut()
+        .insert(X_CACHE, HeaderValue::from_static(label));
     response
 }
 

@@ -37,7 +37,7 @@ async fn handle(request: http::Request<Vec<u8>>) -> anyhow::Result<http::Respons
             .get("x-forwarded-for")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.split(',').next_back())
-            .map(|address| address.trim().to_owned()),
+            .and_then(|address| address.trim().parse().ok()),
         continent: None,
     };
     let answer = edge

@@ -51,7 +51,10 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
     };
     let client = Client {
-        address: request.headers().get("cf-connecting-ip")?,
+        address: request
+            .headers()
+            .get("cf-connecting-ip")?
+            .and_then(|ip| ip.parse().ok()),
         continent: request.cf().and_then(|cf| cf.continent()),
     };
     let request = to_http(request).await?;
@@ -116,7 +119,12 @@ impl ResponseStore for CacheApi {
         let mut client_cache_control = None;
         for (name, value) in response.headers().entries() {
             match name.as_str() {
-                STORED_REGION => region = value,
+                STORED_REGION => {
+                    if let Ok(label) = http::HeaderValue::from_str(&value) {
+                        headers.insert(STORED_REGION, label);
+                    }
+                    region = value;
+                }
                 CLIENT_CACHE_CONTROL => client_cache_control = Some(value),
                 "cache-control" | "content-length" | "cf-cache-status" | "age" | "expires" => {}
                 _ => {
