@@ -25,3 +25,8 @@ output "replica_regions" {
   description = "Regions holding a replica of the tables, besides the primary."
   value       = module.tables.replica_regions
 }
+
+output "edge_origins" {
+  description = "The Worker's ORIGINS: each region's API endpoint, primary first, with the continents it serves first."
+  value       = local.edge_origins
+}

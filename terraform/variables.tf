@@ -78,6 +78,30 @@ variable "trusted_proxy_hops" {
   default     = 0
 }
 
+variable "deploy_edge" {
+  description = "Deploy the Cloudflare Worker with wrangler (needs CLOUDFLARE_API_TOKEN in the environment); false for AWS-only deployments."
+  type        = bool
+  default     = true
+}
+
+variable "edge_environment" {
+  description = "The wrangler.toml environment the Worker is deployed as (staging, production)."
+  type        = string
+  default     = "production"
+}
+
+variable "primary_continents" {
+  description = "Continent codes whose clients the edge sends to the primary region first."
+  type        = list(string)
+  default     = ["NA", "SA"]
+}
+
+variable "secondary_continents" {
+  description = "Continent codes whose clients the edge sends to the secondary region first."
+  type        = list(string)
+  default     = ["EU", "AF", "AS", "OC"]
+}
+
 variable "emulator" {
   description = "true when applying against an AWS emulator (moto): turns off what emulators cannot create (DynamoDB replicas)."
   type        = bool

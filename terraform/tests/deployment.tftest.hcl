@@ -85,6 +85,8 @@ variables {
   api_domain     = "api.millions.example"
   hosted_zone_id = "Z0123456789ABCDEFGHIJ"
   api_lambda_zip = "tests/fixtures/bootstrap.zip"
+  # Applying would run wrangler deploy; the planned deploy is checked below.
+  deploy_edge = false
 }
 
 run "each_region_has_a_health_checked_latency_record" {
@@ -189,5 +191,39 @@ run "the_api_function_may_touch_only_its_own_tables_and_logs" {
   assert {
     condition     = jsondecode(module.primary.api_policy).Statement[4].Resource == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*"]
     error_message = "Log permissions must name only the function's own log group."
+  }
+}
+
+run "the_edge_gets_the_regions_in_policy_order" {
+  command = apply
+
+  assert {
+    condition = jsondecode(output.edge_origins) == [
+      { region = "us-east-1", url = "https://a1b2c3.execute-api.us-east-1.amazonaws.com", near = ["NA", "SA"] },
+      { region = "eu-west-1", url = "https://d4e5f6.execute-api.eu-west-1.amazonaws.com", near = ["EU", "AF", "AS", "OC"] },
+    ]
+    error_message = "The Worker's origins are the regions' endpoints, primary first, with their continents."
+  }
+}
+
+run "the_edge_deploy_is_planned_unless_turned_off" {
+  command = plan
+
+  variables {
+    deploy_edge = true
+  }
+
+  assert {
+    condition     = length(terraform_data.edge) == 1
+    error_message = "With deploy_edge, one apply also deploys the Worker."
+  }
+}
+
+run "aws_only_deployments_leave_the_edge_out" {
+  command = plan
+
+  assert {
+    condition     = length(terraform_data.edge) == 0
+    error_message = "deploy_edge = false plans no Worker deploy."
   }
 }
