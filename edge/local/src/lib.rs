@@ -75,6 +75,7 @@ pub fn router(config: EdgeConfig) -> axum::Router {
         failure_threshold: config.failure_threshold,
         cooldown_ms: config.cooldown.as_millis() as u64,
         balance: config.balance,
+        coalesce_misses: true,
     };
     let shared = proxy::Shared {
         edge: Edge::new(

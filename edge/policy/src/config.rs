@@ -85,6 +85,7 @@ pub fn settings_from_vars(
         failure_threshold: u32::try_from(number("FAILURE_THRESHOLD", 2)?).unwrap_or(u32::MAX),
         cooldown_ms: number("COOLDOWN_MS", 30_000)?,
         balance: false,
+        coalesce_misses: true,
     })
 }
 

@@ -87,6 +87,10 @@ pub struct EdgeSettings {
     /// Spread requests over all origins (instances of one region) instead of
     /// preferring them in order.
     pub balance: bool,
+    /// Let concurrent misses for one key share one origin fetch. Off where
+    /// one request must not wait on another's (Cloudflare Workers: a promise
+    /// settled from another request's context can leave the waiter hung).
+    pub coalesce_misses: bool,
 }
 
 /// What the runtime knows about the client.
@@ -234,21 +238,26 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
 
     /// A cacheable miss: fetch the full representation (from the embedded
     /// app or an origin), store it if the policy allows, then answer.
-    /// Concurrent misses for one key share one fetch.
+    /// Concurrent misses for one key share one fetch, where enabled.
     async fn fill(
         &self,
         parts: &http::request::Parts,
         client: &Client,
         key: String,
     ) -> Response<Bytes> {
-        let leader = match self.in_flight.join(&key) {
-            Role::Follower(answer) => match answer.await {
+        let role = self
+            .settings
+            .coalesce_misses
+            .then(|| self.in_flight.join(&key));
+        let leader = match role {
+            None => None,
+            Some(Role::Leader(guard)) => Some(guard),
+            Some(Role::Follower(answer)) => match answer.await {
                 Ok(Ok(stored)) => return answer_from(parts, &stored, "MISS"),
                 Ok(Err(problem)) => return problem_response(&problem),
                 // The fetching request went away; fetch alone.
                 Err(_) => None,
             },
-            Role::Leader(guard) => Some(guard),
         };
         let ticket = self.store.ticket();
         let fetched = self

@@ -26,10 +26,11 @@ impl EdgeKind {
         self != EdgeKind::Spin
     }
 
-    /// Whether concurrent misses for one key share one origin fetch (not in
-    /// Spin, where each request has its own instance).
+    /// Whether concurrent misses for one key share one origin fetch: only
+    /// the local edge (a Spin instance lives for one request; the Worker
+    /// leaves it off, see edge/worker).
     pub fn coalesces(self) -> bool {
-        self != EdgeKind::Spin
+        self == EdgeKind::Local
     }
 
     /// Whether the edge can tell a refused connection from a failure after

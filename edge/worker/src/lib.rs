@@ -11,7 +11,7 @@
 //! says (we store them with the engine's edge lifetime and restore the
 //! client-facing header on the way out); origin health is remembered per
 //! isolate, so a region marked down in one isolate may still be tried once by
-//! another; concurrent misses for one key are not coalesced across isolates.
+//! another; concurrent misses for one key are not coalesced (see `fetch`).
 
 use std::cell::OnceCell;
 
@@ -39,8 +39,12 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     let edge = match EDGE.with(|cell| cell.get().copied()) {
         Some(edge) => edge,
         None => {
-            let settings = settings_from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
+            let mut settings = settings_from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
                 .map_err(|error| worker::Error::RustError(error.to_string()))?;
+            // A request waiting on another request's fetch is resumed from
+            // that request's context, which workerd may already have closed:
+            // the waiter then hangs and is cancelled. Each request fetches alone.
+            settings.coalesce_misses = false;
             let edge: &'static _ = Box::leak(Box::new(Edge::new(
                 settings,
                 CacheApi,
