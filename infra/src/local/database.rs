@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use millions_core::StoreError;
-use redb::Database;
+use redb::{Database, TableDefinition};
 
 /// Why the embedded database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,41 @@ impl EmbeddedDatabase {
         tokio::task::spawn_blocking(move || work(&db))
             .await
             .map_err(StoreError::unavailable)?
+    }
+}
+
+impl EmbeddedDatabase {
+    /// Creates `table` if it is missing, so later reads never meet a missing table.
+    pub(crate) fn create_table<K, V>(&self, table: TableDefinition<K, V>) -> Result<(), StoreError>
+    where
+        K: redb::Key + 'static,
+        V: redb::Value + 'static,
+    {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        txn.open_table(table).map_err(unavailable)?;
+        txn.commit().map_err(unavailable)
+    }
+
+    /// Runs `work` on one table in a write transaction and commits it, unless
+    /// `work` fails (the transaction is then dropped, which aborts it).
+    pub(crate) async fn write_table<K, V, T, F>(
+        &self,
+        table: TableDefinition<'static, K, V>,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        K: redb::Key + Send + 'static,
+        V: redb::Value + Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut redb::Table<K, V>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let result = work(&mut txn.open_table(table).map_err(unavailable)?)?;
+            txn.commit().map_err(unavailable)?;
+            Ok(result)
+        })
+        .await
     }
 }
 

@@ -18,28 +18,21 @@ pub struct EmbeddedRateLimits {
 
 impl EmbeddedRateLimits {
     pub fn new(db: EmbeddedDatabase) -> Result<Self, StoreError> {
-        let txn = db.handle().begin_write().map_err(unavailable)?;
-        txn.open_table(COUNTERS).map_err(unavailable)?;
-        txn.commit().map_err(unavailable)?;
+        db.create_table(COUNTERS)?;
         Ok(Self { db })
     }
 
     /// Forgets counters whose window ended before `now`; returns how many.
     pub async fn sweep_expired(&self, now: u64) -> Result<u64, StoreError> {
         self.db
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
+            .write_table(COUNTERS, move |table| {
                 let mut removed = 0;
-                {
-                    let mut table = txn.open_table(COUNTERS).map_err(unavailable)?;
-                    table
-                        .retain(|_, (end, _)| {
-                            removed += u64::from(end <= now);
-                            end > now
-                        })
-                        .map_err(unavailable)?;
-                }
-                txn.commit().map_err(unavailable)?;
+                table
+                    .retain(|_, (end, _)| {
+                        removed += u64::from(end <= now);
+                        end > now
+                    })
+                    .map_err(unavailable)?;
                 Ok(removed)
             })
             .await
@@ -51,24 +44,18 @@ impl RateLimits for EmbeddedRateLimits {
     async fn hit(&self, window: &Window) -> Result<u32, StoreError> {
         let (key, end) = (window.key.clone(), window.end);
         self.db
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
-                let count = {
-                    let mut table = txn.open_table(COUNTERS).map_err(unavailable)?;
-                    let stored = table
-                        .get(key.as_str())
-                        .map_err(unavailable)?
-                        .map(|v| v.value());
-                    let count = match stored {
-                        Some((stored_end, count)) if stored_end == end => count.saturating_add(1),
-                        _ => 1,
-                    };
-                    table
-                        .insert(key.as_str(), (end, count))
-                        .map_err(unavailable)?;
-                    count
+            .write_table(COUNTERS, move |table| {
+                let stored = table
+                    .get(key.as_str())
+                    .map_err(unavailable)?
+                    .map(|v| v.value());
+                let count = match stored {
+                    Some((stored_end, count)) if stored_end == end => count.saturating_add(1),
+                    _ => 1,
                 };
-                txn.commit().map_err(unavailable)?;
+                table
+                    .insert(key.as_str(), (end, count))
+                    .map_err(unavailable)?;
                 Ok(count)
             })
             .await

@@ -22,30 +22,23 @@ pub struct EmbeddedSessions {
 
 impl EmbeddedSessions {
     pub fn new(db: EmbeddedDatabase) -> Result<Self, StoreError> {
-        let txn = db.handle().begin_write().map_err(unavailable)?;
-        txn.open_table(SESSIONS).map_err(unavailable)?;
-        txn.commit().map_err(unavailable)?;
+        db.create_table(SESSIONS)?;
         Ok(Self { db })
     }
 
     /// Removes sessions that ended before `now` (Unix seconds); returns how many.
     pub async fn sweep_expired(&self, now: u64) -> Result<u64, StoreError> {
         self.db
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
+            .write_table(SESSIONS, move |table| {
                 let mut removed = 0;
-                {
-                    let mut table = txn.open_table(SESSIONS).map_err(unavailable)?;
-                    table
-                        .retain(|_, bytes| {
-                            let live = records::decode::<Session>(SESSION_FORMAT, bytes)
-                                .is_ok_and(|session| session.expires_at > now);
-                            removed += u64::from(!live);
-                            live
-                        })
-                        .map_err(unavailable)?;
-                }
-                txn.commit().map_err(unavailable)?;
+                table
+                    .retain(|_, bytes| {
+                        let live = records::decode::<Session>(SESSION_FORMAT, bytes)
+                            .is_ok_and(|session| session.expires_at > now);
+                        removed += u64::from(!live);
+                        live
+                    })
+                    .map_err(unavailable)?;
                 Ok(removed)
             })
             .await
@@ -73,18 +66,14 @@ impl Sessions for EmbeddedSessions {
         let key = session.token_hash.as_str().to_owned();
         let bytes = records::encode(SESSION_FORMAT, session);
         self.db
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
-                {
-                    let mut table = txn.open_table(SESSIONS).map_err(unavailable)?;
-                    if table.get(key.as_str()).map_err(unavailable)?.is_some() {
-                        return Err(StoreError::AlreadyExists);
-                    }
-                    table
-                        .insert(key.as_str(), bytes.as_slice())
-                        .map_err(unavailable)?;
+            .write_table(SESSIONS, move |table| {
+                if table.get(key.as_str()).map_err(unavailable)?.is_some() {
+                    return Err(StoreError::AlreadyExists);
                 }
-                txn.commit().map_err(unavailable)
+                table
+                    .insert(key.as_str(), bytes.as_slice())
+                    .map_err(unavailable)?;
+                Ok(())
             })
             .await
     }
@@ -101,25 +90,21 @@ impl Sessions for EmbeddedSessions {
     async fn extend(&self, hash: &TokenHash, expires_at: u64) -> Result<(), StoreError> {
         let key = hash.as_str().to_owned();
         self.db
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
-                {
-                    let mut table = txn.open_table(SESSIONS).map_err(unavailable)?;
-                    let current = table
-                        .get(key.as_str())
-                        .map_err(unavailable)?
-                        .map(|bytes| records::decode::<Session>(SESSION_FORMAT, bytes.value()))
-                        .transpose()?;
-                    let Some(mut session) = current else {
-                        return Err(StoreError::NotFound);
-                    };
-                    session.expires_at = expires_at;
-                    let bytes = records::encode(SESSION_FORMAT, &session);
-                    table
-                        .insert(key.as_str(), bytes.as_slice())
-                        .map_err(unavailable)?;
-                }
-                txn.commit().map_err(unavailable)
+            .write_table(SESSIONS, move |table| {
+                let current = table
+                    .get(key.as_str())
+                    .map_err(unavailable)?
+                    .map(|bytes| records::decode::<Session>(SESSION_FORMAT, bytes.value()))
+                    .transpose()?;
+                let Some(mut session) = current else {
+                    return Err(StoreError::NotFound);
+                };
+                session.expires_at = expires_at;
+                let bytes = records::encode(SESSION_FORMAT, &session);
+                table
+                    .insert(key.as_str(), bytes.as_slice())
+                    .map_err(unavailable)?;
+                Ok(())
             })
             .await
     }
@@ -127,13 +112,9 @@ impl Sessions for EmbeddedSessions {
     async fn delete(&self, hash: &TokenHash) -> Result<(), StoreError> {
         let key = hash.as_str().to_owned();
         self.db
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
-                txn.open_table(SESSIONS)
-                    .map_err(unavailable)?
-                    .remove(key.as_str())
-                    .map_err(unavailable)?;
-                txn.commit().map_err(unavailable)
+            .write_table(SESSIONS, move |table| {
+                table.remove(key.as_str()).map_err(unavailable)?;
+                Ok(())
             })
             .await
     }

@@ -30,10 +30,8 @@ pub struct EmbeddedUsers {
 impl EmbeddedUsers {
     pub fn new(db: EmbeddedDatabase) -> Result<Self, StoreError> {
         // Create the table up front so reads never meet a missing table.
-        let txn = db.handle().begin_write().map_err(unavailable)?;
-        txn.open_table(USERS).map_err(unavailable)?;
-        txn.open_table(LOGINS).map_err(unavailable)?;
-        txn.commit().map_err(unavailable)?;
+        db.create_table(USERS)?;
+        db.create_table(LOGINS)?;
         Ok(Self { db })
     }
 
