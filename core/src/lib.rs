@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod ids;
+pub mod photos;
 pub mod ports;
 pub mod preconditions;
 pub mod problem;

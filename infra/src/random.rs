@@ -1,4 +1,4 @@
-//! Session tokens from the operating system's random generator.
+//! Session tokens and unguessable ids from the operating system's random generator.
 
 use millions_core::auth::{Randomness, SessionToken, TOKEN_BYTES};
 
@@ -11,5 +11,11 @@ impl Randomness for OsRandomness {
         // The OS generator failing leaves no safe way to mint a token.
         getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
         SessionToken::from_bytes(bytes)
+    }
+
+    fn id128(&self) -> u128 {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
+        u128::from_le_bytes(bytes)
     }
 }

@@ -93,4 +93,6 @@ pub trait Passwords: Send + Sync {
 /// A source of unguessable session tokens (the OS random generator).
 pub trait Randomness: Send + Sync {
     fn session_token(&self) -> SessionToken;
+    /// 128 random bits, for ids that must not be guessable.
+    fn id128(&self) -> u128;
 }
