@@ -24,6 +24,11 @@ macro_rules! random_id {
             pub fn from_random(bits: u128) -> Self {
                 Self(bits)
             }
+
+            /// The id as a number, for stores that key by integers.
+            pub fn bits(self) -> u128 {
+                self.0
+            }
         }
 
         impl fmt::Display for $name {

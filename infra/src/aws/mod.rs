@@ -3,20 +3,26 @@
 //! Clients are built from the standard AWS configuration chain, so
 //! `AWS_ENDPOINT_URL` points them at an emulator (moto) in tests and locally.
 
+mod dynamodb_jobs;
 mod dynamodb_rate_limits;
 mod dynamodb_sessions;
 mod dynamodb_users;
 mod item;
 mod ports;
+mod s3_blobs;
+mod sqs_queue;
 mod tables;
 
+pub use dynamodb_jobs::DynamoJobs;
 pub use dynamodb_rate_limits::DynamoRateLimits;
 pub use dynamodb_sessions::DynamoSessions;
 pub use dynamodb_users::DynamoUsers;
 pub use ports::ports;
+pub use s3_blobs::S3Blobs;
+pub use sqs_queue::{create_queues_if_missing, QueueNames, SqsQueue};
 pub use tables::{
-    create_tables_if_missing, MissingTableName, TableNames, COUNTERS_KEY, EXPIRES_AT, LOGINS_KEY,
-    SESSIONS_KEY, USERS_KEY,
+    create_tables_if_missing, MissingTableName, TableNames, COUNTERS_KEY, EXPIRES_AT, JOBS_KEY,
+    LOGINS_KEY, SESSIONS_KEY, USERS_KEY,
 };
 
 /// Loads the AWS configuration from the environment (region, credentials,

@@ -20,6 +20,8 @@ pub const LOGINS_KEY: &str = "email";
 pub const SESSIONS_KEY: &str = "token_hash";
 /// Partition key of the rate-limit counters table.
 pub const COUNTERS_KEY: &str = "counter";
+/// Partition key of the photo jobs table.
+pub const JOBS_KEY: &str = "job_id";
 /// The TTL attribute (Unix seconds) of sessions and counters.
 pub const EXPIRES_AT: &str = "expires_at";
 
@@ -30,6 +32,7 @@ pub struct TableNames {
     pub logins: String,
     pub sessions: String,
     pub rate_limits: String,
+    pub jobs: String,
 }
 
 /// An environment variable that names a table is missing.
@@ -38,18 +41,21 @@ pub struct TableNames {
 pub struct MissingTableName(&'static str);
 
 impl TableNames {
-    /// `{prefix}-users`, `{prefix}-logins`, `{prefix}-sessions`, `{prefix}-rate-limits`.
+    /// `{prefix}-users`, `{prefix}-logins`, `{prefix}-sessions`,
+    /// `{prefix}-rate-limits`, `{prefix}-jobs`.
     pub fn with_prefix(prefix: &str) -> Self {
         Self {
             users: format!("{prefix}-users"),
             logins: format!("{prefix}-logins"),
             sessions: format!("{prefix}-sessions"),
             rate_limits: format!("{prefix}-rate-limits"),
+            jobs: format!("{prefix}-jobs"),
         }
     }
 
-    /// Reads `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE` and
-    /// `RATE_LIMITS_TABLE`, as Terraform sets them on each function.
+    /// Reads `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`,
+    /// `RATE_LIMITS_TABLE` and `JOBS_TABLE`, as Terraform sets them on each
+    /// function.
     pub fn from_env() -> Result<Self, MissingTableName> {
         let var = |name: &'static str| std::env::var(name).map_err(|_| MissingTableName(name));
         Ok(Self {
@@ -57,6 +63,7 @@ impl TableNames {
             logins: var("LOGINS_TABLE")?,
             sessions: var("SESSIONS_TABLE")?,
             rate_limits: var("RATE_LIMITS_TABLE")?,
+            jobs: var("JOBS_TABLE")?,
         })
     }
 }
@@ -98,7 +105,8 @@ pub async fn create_tables_if_missing(
         ScalarAttributeType::S,
         true,
     )
-    .await
+    .await?;
+    create_table(client, &names.jobs, JOBS_KEY, ScalarAttributeType::S, true).await
 }
 
 async fn create_table(

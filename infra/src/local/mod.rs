@@ -5,14 +5,20 @@
 //! returns, so a write the API has acknowledged survives `kill -9` and power
 //! loss, and a torn write is never visible after a restart.
 
+mod blobs;
 mod database;
+mod jobs;
+mod queue;
 mod rate_limits;
 mod records;
 mod sessions;
 mod stores;
 mod users;
 
+pub use blobs::{LocalBlobs, UploadAcceptError, UploadGrant, UploadRefusal, UPLOAD_PATH};
 pub use database::{EmbeddedDatabase, EmbeddedError};
+pub use jobs::EmbeddedJobs;
+pub use queue::{EmbeddedQueue, QueueDepths};
 pub use rate_limits::EmbeddedRateLimits;
 pub use sessions::EmbeddedSessions;
 pub use stores::EmbeddedStores;
