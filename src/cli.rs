@@ -45,8 +45,9 @@ pub struct StoreArgs {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// Prefix of the DynamoDB table names (aws backend): PREFIX-users,
-    /// PREFIX-logins, PREFIX-sessions, PREFIX-rate-limits.
+    /// Prefix of the AWS resource names (aws backend): the tables PREFIX-users,
+    /// PREFIX-logins, PREFIX-sessions, PREFIX-rate-limits, PREFIX-jobs, the
+    /// bucket PREFIX-photos and the queues PREFIX-photo-jobs(-dlq).
     #[arg(
         long,
         env = "MILLIONS_TABLE_PREFIX",
@@ -54,8 +55,8 @@ pub struct StoreArgs {
         global = true
     )]
     pub table_prefix: String,
-    /// Create the DynamoDB tables if they are missing (aws backend; for emulators and
-    /// development accounts: in production Terraform owns the tables).
+    /// Create the tables, bucket and queues if they are missing (aws backend; for
+    /// emulators and development accounts: in production Terraform owns them).
     #[arg(long, env = "MILLIONS_CREATE_TABLES", global = true)]
     pub create_tables: bool,
 }
@@ -88,6 +89,31 @@ pub struct ServeArgs {
     pub node_id: Option<u16>,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub jobs: JobArgs,
+}
+
+/// The photo job queue and its workers.
+#[derive(Args, Debug)]
+pub struct JobArgs {
+    /// Most photo workers running at once; the pool grows with the queue's
+    /// backlog up to this and shrinks when idle (default: one per CPU).
+    #[arg(long, env = "MILLIONS_WORKERS_MAX")]
+    pub workers_max: Option<usize>,
+    /// A worker with no message for this many seconds stops.
+    #[arg(long, env = "MILLIONS_WORKER_IDLE_SECS", default_value_t = 10)]
+    pub worker_idle_secs: u64,
+    /// A job running longer than this many seconds is abandoned and retried,
+    /// as Lambda stops a function at its timeout.
+    #[arg(long, env = "MILLIONS_JOB_TIMEOUT_SECS", default_value_t = 60.0)]
+    pub job_timeout_secs: f64,
+    /// Seconds a received message stays hidden before it is delivered again
+    /// (must exceed the job timeout).
+    #[arg(long, env = "MILLIONS_JOB_VISIBILITY_SECS", default_value_t = 120.0)]
+    pub job_visibility_secs: f64,
+    /// Deliveries of one message before it moves to the dead-letter queue.
+    #[arg(long, env = "MILLIONS_JOB_MAX_RECEIVES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub job_max_receives: u32,
 }
 
 /// Sessions, login limits and browser rules.

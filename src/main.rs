@@ -10,6 +10,8 @@ mod logging;
 mod seed;
 mod serve;
 mod shutdown;
+mod uploads;
+mod workers;
 
 use clap::Parser;
 

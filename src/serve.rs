@@ -1,7 +1,7 @@
 //! Builds the stores the flags ask for, serves the API router on one or more
 //! instances, and puts the local edge in front: the front door applies the
 //! same cache rules as the CDN in production and spreads requests over the
-//! instances.
+//! instances. Beside them runs the pool of photo workers.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -10,17 +10,19 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use millions_api::{ApiState, Settings, WebSettings};
 use millions_core::auth::{AuthSettings, Limit, LoginLimits, SessionLifetimes};
+use millions_core::photos::{JobQueue, JobRunner, QueueSettings};
 use millions_core::{Clock, Ports};
 use millions_edge_local::EdgeConfig;
 use millions_edge_policy::origins::Origin;
-use millions_infra::aws::TableNames;
-use millions_infra::local::{EmbeddedDatabase, EmbeddedStores};
+use millions_infra::aws::Deployment;
+use millions_infra::local::{EmbeddedDatabase, EmbeddedStores, LocalBlobs, PhotoOptions};
 use millions_infra::{random_node_id, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::cli::{AuthArgs, Backend, ServeArgs, StoreArgs};
+use crate::cli::{AuthArgs, Backend, JobArgs, ServeArgs, StoreArgs};
 use crate::instances::Instances;
+use crate::workers::{PoolSettings, WorkerPool};
 
 /// How often the embedded store forgets expired sessions and counters.
 const SWEEP_PERIOD: Duration = Duration::from_secs(300);
@@ -31,24 +33,31 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
     if args.no_edge && args.instances > 1 {
         bail!("--instances needs the edge in front to spread requests; drop --no-edge");
     }
-    let ports = open_ports(store).await?;
+    let queue_settings = queue_settings(&args.jobs)?;
+    let front = bind(args.host, args.port).await?;
+    let front_address = front.local_addr()?;
+    let stack = open_stack(store, &public_url(front_address), queue_settings).await?;
+    let ports = stack.ports.clone();
     let (stop, stopping) = watch::channel(());
     tokio::spawn(async move {
         crate::shutdown::signal().await;
         let _ = stop.send(());
     });
     let first_node = args.node_id.unwrap_or_else(random_node_id);
+    let pool = worker_pool(&stack, &args.jobs, queue_settings);
+    let local_routes = crate::uploads::routes(
+        stack.local_blobs.clone(),
+        Arc::clone(&stack.queue),
+        pool.gauge(),
+    );
+    let workers = tokio::spawn(pool.run(stopping.clone()));
 
     if args.no_edge {
-        let front = bind(args.host, args.port).await?;
-        let address = front.local_addr()?;
-        let settings = settings(&args.auth, address, 0);
+        let settings = settings(&args.auth, front_address, 0);
         let api = millions_api::router(ApiState::new(ports, first_node, settings));
-        tracing::info!(%address, node = first_node, edge = false, "listening on http://{address}");
-        serve(front, api, stopping).await?;
+        tracing::info!(address = %front_address, node = first_node, edge = false, "listening on http://{front_address}");
+        serve(front, local_routes.merge(api), stopping).await?;
     } else {
-        let front = bind(args.host, args.port).await?;
-        let front_address = front.local_addr()?;
         // The edge appends one X-Forwarded-For hop.
         let settings = settings(&args.auth, front_address, 1);
         let mut instances = Instances::default();
@@ -80,6 +89,7 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         edge.failure_threshold = 1;
         let app = instances
             .control_routes()
+            .merge(local_routes)
             .merge(millions_edge_local::router(edge));
         tracing::info!(address = %front_address, edge = true, instances = args.instances, "listening on http://{front_address}");
         let front = serve(front, app, stopping);
@@ -87,8 +97,56 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         front?;
         stopped?;
     }
+    workers.await.context("the photo workers failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn queue_settings(jobs: &JobArgs) -> anyhow::Result<QueueSettings> {
+    if jobs.job_visibility_secs <= jobs.job_timeout_secs {
+        bail!(
+            "--job-visibility-secs ({}) must exceed --job-timeout-secs ({}), or a message would be delivered again while its job still runs",
+            jobs.job_visibility_secs,
+            jobs.job_timeout_secs
+        );
+    }
+    Ok(QueueSettings {
+        visibility_timeout: Duration::from_secs_f64(jobs.job_visibility_secs),
+        max_receives: jobs.job_max_receives,
+    })
+}
+
+fn worker_pool(stack: &Stack, jobs: &JobArgs, queue: QueueSettings) -> WorkerPool {
+    let photos = &stack.ports.photos;
+    let runner = JobRunner::new(
+        Arc::clone(&photos.jobs),
+        Arc::clone(&photos.blobs),
+        Arc::new(millions_imaging::ImageTools::default()),
+        Arc::clone(&stack.ports.clock),
+        queue,
+    );
+    let max_workers = jobs
+        .workers_max
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |cpus| cpus.get()))
+        .max(1);
+    WorkerPool::new(
+        Arc::clone(&stack.queue),
+        runner,
+        PoolSettings {
+            max_workers,
+            idle: Duration::from_secs(jobs.worker_idle_secs),
+            job_timeout: Duration::from_secs_f64(jobs.job_timeout_secs),
+        },
+    )
+}
+
+/// The URL clients use to reach the front door (upload URLs start with it).
+fn public_url(front: SocketAddr) -> String {
+    if front.ip().is_unspecified() {
+        format!("http://localhost:{}", front.port())
+    } else {
+        format!("http://{front}")
+    }
 }
 
 fn settings(auth: &AuthArgs, front: SocketAddr, trusted_proxy_hops: usize) -> Settings {
@@ -147,32 +205,60 @@ pub async fn serve(
     .context("the server failed")
 }
 
-/// Opens the stores of the chosen backend as the services' ports.
-pub async fn open_ports(store: &StoreArgs) -> anyhow::Result<Ports> {
+/// What the chosen backend provides: the services' ports, the queue the
+/// workers take jobs from, and (locally) the blob folder that accepts uploads.
+pub struct Stack {
+    pub ports: Ports,
+    pub queue: Arc<dyn JobQueue>,
+    pub local_blobs: Option<LocalBlobs>,
+}
+
+/// Opens the stores of the chosen backend.
+pub async fn open_stack(
+    store: &StoreArgs,
+    public_url: &str,
+    queue: QueueSettings,
+) -> anyhow::Result<Stack> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match store.backend {
         Backend::Local => {
             let db = EmbeddedDatabase::open(&store.data_dir)?;
             tracing::info!(path = %db.path().display(), "embedded data store at {}", db.path().display());
-            let stores = EmbeddedStores::new(db).context("cannot prepare the embedded tables")?;
+            let options = PhotoOptions {
+                public_url: public_url.to_owned(),
+                queue,
+            };
+            let stores = EmbeddedStores::new(db, Arc::clone(&clock), options)
+                .context("cannot prepare the embedded tables")?;
             tokio::spawn(
                 stores
                     .clone()
                     .sweep_forever(Arc::clone(&clock), SWEEP_PERIOD),
             );
-            Ok(stores.ports(clock))
+            Ok(Stack {
+                ports: stores.ports(),
+                queue: Arc::new(stores.queue.clone()),
+                local_blobs: Some(stores.blobs.clone()),
+            })
         }
         Backend::Aws => {
             let config = millions_infra::aws::load_config().await;
-            let tables = TableNames::with_prefix(&store.table_prefix);
-            if store.create_tables {
-                let client = aws_sdk_dynamodb::Client::new(&config);
-                millions_infra::aws::create_tables_if_missing(&client, &tables)
+            let deployment = if store.create_tables {
+                Deployment::provision(&config, &store.table_prefix, queue)
                     .await
-                    .context("cannot create the DynamoDB tables")?;
-            }
-            tracing::info!(users = %tables.users, sessions = %tables.sessions, "data in DynamoDB tables {}-*", store.table_prefix);
-            Ok(millions_infra::aws::ports(&config, &tables, clock))
+                    .context("cannot create the AWS resources")?
+            } else {
+                Deployment::from_env().context(
+                    "name the resources in the environment, or pass --create-tables to make them",
+                )?
+            };
+            tracing::info!(users = %deployment.tables.users, bucket = %deployment.bucket, queue = %deployment.queue_url, "data in AWS");
+            let ports = deployment.ports(&config, clock);
+            Ok(Stack {
+                queue: Arc::clone(&ports.photos.queue),
+                ports,
+                local_blobs: None,
+            })
         }
     }
 }

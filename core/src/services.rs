@@ -9,6 +9,7 @@ use crate::auth::{
     Accounts, AuthPorts, AuthService, AuthSettings, Passwords, Randomness, RateLimits, Sessions,
 };
 use crate::ids::IdGenerator;
+use crate::photos::{PhotoPorts, PhotoService};
 use crate::ports::{Clock, Users};
 use crate::users::UserService;
 
@@ -22,12 +23,14 @@ pub struct Ports {
     pub passwords: Arc<dyn Passwords>,
     pub random: Arc<dyn Randomness>,
     pub clock: Arc<dyn Clock>,
+    pub photos: PhotoPorts,
 }
 
 /// The domain services of one instance.
 pub struct Services {
     pub users: UserService,
     pub auth: AuthService,
+    pub photos: PhotoService,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -41,7 +44,7 @@ impl Services {
                 sessions: ports.sessions,
                 limits: ports.limits,
                 passwords: ports.passwords,
-                random: ports.random,
+                random: Arc::clone(&ports.random),
             },
             Arc::new(IdGenerator::new(node)),
             Arc::clone(&ports.clock),
@@ -50,6 +53,7 @@ impl Services {
         Self {
             users: UserService::new(ports.users),
             auth,
+            photos: PhotoService::new(ports.photos, ports.random, Arc::clone(&ports.clock)),
             clock: ports.clock,
         }
     }

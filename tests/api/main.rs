@@ -8,5 +8,6 @@ mod front_door;
 mod helpers;
 mod instances;
 mod invalid_input;
+mod photos;
 mod sessions;
 mod users;

@@ -75,8 +75,13 @@ impl Origins {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let db =
             millions_infra::local::EmbeddedDatabase::open(dir.path()).expect("the store opens");
-        let stores = millions_infra::local::EmbeddedStores::new(db).expect("the tables open");
-        let ports = stores.ports(Arc::new(millions_infra::SystemClock));
+        let stores = millions_infra::local::EmbeddedStores::new(
+            db,
+            Arc::new(millions_infra::SystemClock),
+            millions_infra::local::PhotoOptions::default(),
+        )
+        .expect("the tables open");
+        let ports = stores.ports();
         let requests = Arc::new(AtomicUsize::new(0));
         let mut regions = Vec::new();
         for _ in 0..count {

@@ -5,7 +5,10 @@
 //! `millions_api`'s, the stores are the DynamoDB adapters from `millions_infra`.
 //!
 //! Environment (set by Terraform):
-//! - `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`, `RATE_LIMITS_TABLE`: table names;
+//! - `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`, `RATE_LIMITS_TABLE`,
+//!   `JOBS_TABLE`: table names;
+//! - `PHOTOS_BUCKET`, `JOBS_QUEUE_URL`, `JOBS_DLQ_URL`: the photo bucket and
+//!   the job queue with its dead-letter queue;
 //! - `ALLOWED_ORIGINS`: comma-separated origins (the CDN domain) whose pages
 //!   may send cookie-authenticated writes;
 //! - `TRUSTED_PROXY_HOPS`: proxies in front of API Gateway that append to
@@ -23,21 +26,21 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use millions_api::{ApiState, PeerAddress, Settings, WebSettings};
 use millions_core::auth::AuthSettings;
-use millions_infra::aws::{MissingTableName, TableNames};
+use millions_infra::aws::{Deployment, MissingSetting};
 use millions_infra::{random_node_id, SystemClock};
 
 /// The function's configuration is incomplete or unreadable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(transparent)]
-    MissingTable(#[from] MissingTableName),
+    Missing(#[from] MissingSetting),
     #[error("the environment variable {name} is `{value}`, not a whole number")]
     NotANumber { name: &'static str, value: String },
 }
 
-/// The router on the given tables.
-pub fn app(config: &SdkConfig, tables: &TableNames, settings: Settings) -> Router {
-    let ports = millions_infra::aws::ports(config, tables, Arc::new(SystemClock));
+/// The router on the given deployment's tables, bucket and queue.
+pub fn app(config: &SdkConfig, deployment: &Deployment, settings: Settings) -> Router {
+    let ports = deployment.ports(config, Arc::new(SystemClock));
     millions_api::router(ApiState::new(ports, random_node_id(), settings))
         .layer(axum::middleware::map_request(record_source_ip))
 }
@@ -99,11 +102,11 @@ fn number<T: FromStr>(name: &'static str) -> Result<Option<T>, ConfigError> {
 
 /// The router configured from the function's environment.
 pub async fn app_from_env() -> Result<Router, ConfigError> {
-    let tables = TableNames::from_env()?;
+    let deployment = Deployment::from_env()?;
     let settings = settings_from_env()?;
     Ok(app(
         &millions_infra::aws::load_config().await,
-        &tables,
+        &deployment,
         settings,
     ))
 }

@@ -36,15 +36,17 @@ fn get_event(path: &str) -> Value {
 async fn app() -> axum::Router {
     let moto = millions_testkit::moto();
     let config = moto.sdk_config().await;
-    let tables =
-        millions_infra::aws::TableNames::with_prefix(&millions_testkit::unique_name("lambda"));
-    millions_infra::aws::create_tables_if_missing(&aws_sdk_dynamodb::Client::new(&config), &tables)
-        .await
-        .unwrap();
+    let deployment = millions_infra::aws::Deployment::provision(
+        &config,
+        &millions_testkit::unique_name("lambda"),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let mut settings = millions_api::Settings::default();
     // The CDN domain, as Terraform passes it in ALLOWED_ORIGINS.
     settings.web.allowed_origins = vec!["https://millions.example.com".into()];
-    api_lambda::app(&config, &tables, settings)
+    api_lambda::app(&config, &deployment, settings)
 }
 
 fn body_of(answer: &Value) -> Value {

@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use millions_core::auth::AuthError;
+use millions_core::photos::PhotoError;
 use millions_core::preconditions::etag;
 use millions_core::problem::PROBLEM_JSON;
 use millions_core::users::UserError;
@@ -85,6 +86,26 @@ impl From<UserError> for ApiError {
             UserError::Invalid(violations) => Problem::invalid_fields(violations.clone()).into(),
             UserError::Contended(_) => Problem::conflict(error.to_string()).into(),
             UserError::Store(store) => store_failure(store),
+        }
+    }
+}
+
+impl From<PhotoError> for ApiError {
+    fn from(error: PhotoError) -> Self {
+        match &error {
+            PhotoError::Invalid(violations) => Problem::invalid_fields(violations.clone()).into(),
+            PhotoError::PhotoNotFound => Problem::not_found(format!(
+                "{error}; PUT the file to the upload URL from POST /photos first"
+            ))
+            .into(),
+            PhotoError::Unreadable(_) => {
+                Problem::invalid_fields(vec![millions_core::Violation::new("", error.to_string())])
+                    .into()
+            }
+            PhotoError::JobNotFound | PhotoError::OutputNotFound => {
+                Problem::not_found(error.to_string()).into()
+            }
+            PhotoError::Store(store) => store_failure(store),
         }
     }
 }

@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod health;
 mod openapi;
+mod photos;
 mod request_ids;
 mod users;
 
@@ -87,6 +88,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .merge(health::routes())
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(photos::routes())
         .merge(openapi::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -242,8 +242,12 @@ thread_local! {
     static EXISTING: (axum::Router, u64, String, tempfile::TempDir) = RUNTIME.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let db = millions_infra::local::EmbeddedDatabase::open(dir.path()).unwrap();
-        let stores = millions_infra::local::EmbeddedStores::new(db).unwrap();
-        let ports = stores.ports(Arc::new(millions_infra::SystemClock));
+        let stores = millions_infra::local::EmbeddedStores::new(
+            db,
+            Arc::new(millions_infra::SystemClock),
+            millions_infra::local::PhotoOptions::default(),
+        ).unwrap();
+        let ports = stores.ports();
         let app = millions_api::router(ApiState::new(ports, 0, Settings::default()));
         let mut signup = john();
         signup["email"] = json!("john@example.com");

@@ -17,7 +17,7 @@ pub use dynamodb_jobs::DynamoJobs;
 pub use dynamodb_rate_limits::DynamoRateLimits;
 pub use dynamodb_sessions::DynamoSessions;
 pub use dynamodb_users::DynamoUsers;
-pub use ports::ports;
+pub use ports::{s3_client, Deployment, MissingSetting};
 pub use s3_blobs::S3Blobs;
 pub use sqs_queue::{create_queues_if_missing, QueueNames, SqsQueue};
 pub use tables::{

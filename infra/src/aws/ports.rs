@@ -1,23 +1,110 @@
-//! The [`Ports`] of a cloud deployment: DynamoDB tables from one AWS config.
+//! The [`Ports`] of a cloud deployment: DynamoDB tables, the photo bucket and
+//! the job queue, from one AWS config.
 
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use millions_core::{Clock, Ports};
+use millions_core::photos::{PhotoPorts, QueueSettings};
+use millions_core::{Clock, Ports, StoreError};
 
-use super::{DynamoRateLimits, DynamoSessions, DynamoUsers, TableNames};
+use super::{
+    create_queues_if_missing, create_tables_if_missing, DynamoJobs, DynamoRateLimits,
+    DynamoSessions, DynamoUsers, QueueNames, S3Blobs, SqsQueue, TableNames,
+};
 use crate::{Argon2Passwords, OsRandomness};
 
-pub fn ports(config: &aws_config::SdkConfig, tables: &TableNames, clock: Arc<dyn Clock>) -> Ports {
-    let client = Client::new(config);
-    let users = Arc::new(DynamoUsers::new(client.clone(), tables));
-    Ports {
-        users: users.clone(),
-        accounts: users,
-        sessions: Arc::new(DynamoSessions::new(client.clone(), &tables.sessions)),
-        limits: Arc::new(DynamoRateLimits::new(client, &tables.rate_limits)),
-        passwords: Arc::new(Argon2Passwords::new()),
-        random: Arc::new(OsRandomness),
-        clock,
+/// Everything a deployment's functions are pointed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub tables: TableNames,
+    pub bucket: String,
+    pub queue_url: String,
+    pub dead_letter_url: String,
+}
+
+/// An environment variable a function needs is missing.
+#[derive(Debug, thiserror::Error)]
+#[error("the environment variable {0} is not set")]
+pub struct MissingSetting(pub &'static str);
+
+impl Deployment {
+    /// Reads the table names (see [`TableNames::from_env`]), `PHOTOS_BUCKET`,
+    /// `JOBS_QUEUE_URL` and `JOBS_DLQ_URL`, as Terraform sets them.
+    pub fn from_env() -> Result<Self, MissingSetting> {
+        let var = |name: &'static str| std::env::var(name).map_err(|_| MissingSetting(name));
+        Ok(Self {
+            tables: TableNames::from_env().map_err(|missing| MissingSetting(missing.0))?,
+            bucket: var("PHOTOS_BUCKET")?,
+            queue_url: var("JOBS_QUEUE_URL")?,
+            dead_letter_url: var("JOBS_DLQ_URL")?,
+        })
     }
+
+    /// Creates, or finds, the tables, bucket and queues named after `prefix`
+    /// (for emulators and development accounts; Terraform does it in the cloud).
+    pub async fn provision(
+        config: &aws_config::SdkConfig,
+        prefix: &str,
+        queue: QueueSettings,
+    ) -> Result<Self, StoreError> {
+        let tables = TableNames::with_prefix(prefix);
+        create_tables_if_missing(&Client::new(config), &tables).await?;
+        let bucket = format!("{prefix}-photos");
+        let s3 = s3_client(config);
+        if s3.head_bucket().bucket(&bucket).send().await.is_err() {
+            s3.create_bucket()
+                .bucket(&bucket)
+                .send()
+                .await
+                .map_err(|error| StoreError::unavailable(error.into_service_error()))?;
+        }
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let queues =
+            create_queues_if_missing(&sqs, &QueueNames::with_prefix(prefix), queue).await?;
+        Ok(Self {
+            tables,
+            bucket,
+            queue_url: queues.queue_url().to_owned(),
+            dead_letter_url: queues.dead_letter_url().to_owned(),
+        })
+    }
+
+    pub fn photo_ports(&self, config: &aws_config::SdkConfig) -> PhotoPorts {
+        PhotoPorts {
+            blobs: Arc::new(S3Blobs::new(s3_client(config), &self.bucket)),
+            jobs: Arc::new(DynamoJobs::new(Client::new(config), &self.tables.jobs)),
+            queue: Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(config),
+                &self.queue_url,
+                &self.dead_letter_url,
+            )),
+            inspector: Arc::new(millions_imaging::ImageTools::default()),
+        }
+    }
+
+    pub fn ports(&self, config: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Ports {
+        let client = Client::new(config);
+        let users = Arc::new(DynamoUsers::new(client.clone(), &self.tables));
+        Ports {
+            users: users.clone(),
+            accounts: users,
+            sessions: Arc::new(DynamoSessions::new(client.clone(), &self.tables.sessions)),
+            limits: Arc::new(DynamoRateLimits::new(client, &self.tables.rate_limits)),
+            passwords: Arc::new(Argon2Passwords::new()),
+            random: Arc::new(OsRandomness),
+            clock,
+            photos: self.photo_ports(config),
+        }
+    }
+}
+
+/// An S3 client. Path-style addressing when an endpoint is overridden (an
+/// emulator has no per-bucket host names); virtual-hosted style on AWS.
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let path_style = config.endpoint_url().is_some();
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(path_style)
+            .build(),
+    )
 }

@@ -30,6 +30,14 @@ impl SqsQueue {
             dead_letter_url: dead_letter_url.into(),
         }
     }
+
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    pub fn dead_letter_url(&self) -> &str {
+        &self.dead_letter_url
+    }
 }
 
 fn failed(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {

@@ -38,7 +38,7 @@ pub struct TableNames {
 /// An environment variable that names a table is missing.
 #[derive(Debug, thiserror::Error)]
 #[error("the environment variable {0} (a DynamoDB table name) is not set")]
-pub struct MissingTableName(&'static str);
+pub struct MissingTableName(pub &'static str);
 
 impl TableNames {
     /// `{prefix}-users`, `{prefix}-logins`, `{prefix}-sessions`,

@@ -21,5 +21,5 @@ pub use jobs::EmbeddedJobs;
 pub use queue::{EmbeddedQueue, QueueDepths};
 pub use rate_limits::EmbeddedRateLimits;
 pub use sessions::EmbeddedSessions;
-pub use stores::EmbeddedStores;
+pub use stores::{EmbeddedStores, PhotoOptions};
 pub use users::EmbeddedUsers;

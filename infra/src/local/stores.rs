@@ -1,32 +1,75 @@
-//! Every embedded table of one database, and the [`Ports`] they make up.
+//! Every embedded store of one data folder, and the [`Ports`] they make up.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use millions_core::photos::{PhotoPorts, QueueSettings};
 use millions_core::{Clock, Ports, StoreError};
 
-use super::{EmbeddedDatabase, EmbeddedRateLimits, EmbeddedSessions, EmbeddedUsers};
+use super::{
+    EmbeddedDatabase, EmbeddedJobs, EmbeddedQueue, EmbeddedRateLimits, EmbeddedSessions,
+    EmbeddedUsers, LocalBlobs,
+};
 use crate::{Argon2Passwords, OsRandomness};
 
-/// The embedded stand-ins for the users, logins, sessions and counters tables.
+/// How the local photo pipeline is set up.
+#[derive(Debug, Clone, Default)]
+pub struct PhotoOptions {
+    /// Where clients reach the local stack (upload URLs start with it; empty
+    /// makes them relative to the host the client asked).
+    pub public_url: String,
+    pub queue: QueueSettings,
+}
+
+/// The embedded stand-ins for the tables, the job queue and the photo bucket.
 #[derive(Clone)]
 pub struct EmbeddedStores {
     pub users: EmbeddedUsers,
     pub sessions: EmbeddedSessions,
     pub limits: EmbeddedRateLimits,
+    pub jobs: EmbeddedJobs,
+    pub queue: EmbeddedQueue,
+    pub blobs: LocalBlobs,
+    clock: Arc<dyn Clock>,
 }
 
 impl EmbeddedStores {
-    pub fn new(db: EmbeddedDatabase) -> Result<Self, StoreError> {
+    /// Opens every table in `db`; blobs live in a folder beside its file.
+    pub fn new(
+        db: EmbeddedDatabase,
+        clock: Arc<dyn Clock>,
+        photos: PhotoOptions,
+    ) -> Result<Self, StoreError> {
+        let data_dir = db
+            .path()
+            .parent()
+            .map(ToOwned::to_owned)
+            .unwrap_or_default();
         Ok(Self {
             users: EmbeddedUsers::new(db.clone())?,
             sessions: EmbeddedSessions::new(db.clone())?,
-            limits: EmbeddedRateLimits::new(db)?,
+            limits: EmbeddedRateLimits::new(db.clone())?,
+            jobs: EmbeddedJobs::new(db.clone())?,
+            queue: EmbeddedQueue::new(db, Arc::clone(&clock), photos.queue)?,
+            blobs: LocalBlobs::open(&data_dir, photos.public_url, Arc::clone(&clock))
+                .map_err(StoreError::unavailable)?,
+            clock,
         })
     }
 
+    /// The photo ports alone (the worker pool needs them without the rest).
+    pub fn photo_ports(&self) -> PhotoPorts {
+        PhotoPorts {
+            blobs: Arc::new(self.blobs.clone()),
+            jobs: Arc::new(self.jobs.clone()),
+            queue: Arc::new(self.queue.clone()),
+            inspector: Arc::new(millions_imaging::ImageTools::default()),
+        }
+    }
+
     /// The ports of a local deployment.
-    pub fn ports(&self, clock: Arc<dyn Clock>) -> Ports {
+    pub fn ports(&self) -> Ports {
+        let clock = Arc::clone(&self.clock);
         Ports {
             users: Arc::new(self.users.clone()),
             accounts: Arc::new(self.users.clone()),
@@ -35,6 +78,7 @@ impl EmbeddedStores {
             passwords: Arc::new(Argon2Passwords::new()),
             random: Arc::new(OsRandomness),
             clock,
+            photos: self.photo_ports(),
         }
     }
 

@@ -76,10 +76,15 @@ impl Subject {
 pub async fn embedded() -> Subject {
     let dir = tempfile::tempdir().unwrap();
     let db = millions_infra::local::EmbeddedDatabase::open(dir.path()).unwrap();
-    let stores = millions_infra::local::EmbeddedStores::new(db).unwrap();
     let clock = ManualClock::at_secs(START_SECS);
+    let stores = millions_infra::local::EmbeddedStores::new(
+        db,
+        clock.clone(),
+        millions_infra::local::PhotoOptions::default(),
+    )
+    .unwrap();
     Subject {
-        ports: stores.ports(clock.clone()),
+        ports: stores.ports(),
         clock,
         raw: Raw::Embedded(stores.sessions.clone()),
         _data_dir: Some(dir),
@@ -90,16 +95,18 @@ pub async fn dynamodb() -> Subject {
     let moto = millions_testkit::moto();
     let config = moto.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
-    let tables =
-        millions_infra::aws::TableNames::with_prefix(&millions_testkit::unique_name("conformance"));
-    millions_infra::aws::create_tables_if_missing(&client, &tables)
-        .await
-        .unwrap();
+    let deployment = millions_infra::aws::Deployment::provision(
+        &config,
+        &millions_testkit::unique_name("conformance"),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let clock = ManualClock::at_secs(START_SECS);
     Subject {
-        ports: millions_infra::aws::ports(&config, &tables, clock.clone()),
+        ports: deployment.ports(&config, clock.clone()),
         clock,
-        raw: Raw::Dynamo(client, tables.sessions),
+        raw: Raw::Dynamo(client, deployment.tables.sessions),
         _data_dir: None,
     }
 }

@@ -1,0 +1,108 @@
+//! The handler on a real SQS event (the JSON Lambda delivers), against S3 and
+//! DynamoDB on a moto server: one good job, one with a corrupt original, one
+//! unreadable message. Only the unreadable one is reported for redelivery.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use millions_core::auth::Randomness;
+use millions_core::photos::{
+    parse_job_spec, BlobKey, Dimensions, Job, JobId, JobState, PhotoId, QueueSettings,
+};
+use millions_core::UserId;
+use millions_infra::aws::Deployment;
+use millions_infra::OsRandomness;
+
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, image::ImageFormat::Jpeg)
+        .unwrap();
+    bytes.into_inner()
+}
+
+async fn queued_job(
+    deployment: &Deployment,
+    config: &aws_config::SdkConfig,
+    original: Vec<u8>,
+) -> JobId {
+    let photos = deployment.photo_ports(config);
+    let owner = UserId::new(7).unwrap();
+    let photo = PhotoId::from_random(OsRandomness.id128());
+    photos
+        .blobs
+        .put(&BlobKey::original(owner, photo), original, "image/jpeg")
+        .await
+        .unwrap();
+    let size = Dimensions::new(320, 240);
+    let job = Job {
+        id: JobId::from_random(OsRandomness.id128()),
+        owner,
+        photo,
+        original: size,
+        spec: parse_job_spec(
+            serde_json::json!({"operations": [{"op": "resize", "width": 160}]}),
+            size,
+        )
+        .unwrap(),
+        state: JobState::Queued,
+        attempts: 0,
+        created_at_ms: 1_795_737_600_000,
+        updated_at_ms: 1_795_737_600_000,
+    };
+    photos.jobs.insert(&job).await.unwrap();
+    job.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_reports_only_the_message_that_must_be_retried() {
+    let config = millions_testkit::moto().sdk_config().await;
+    let deployment = Deployment::provision(
+        &config,
+        &millions_testkit::unique_name("lambda-photos"),
+        QueueSettings::default(),
+    )
+    .await
+    .unwrap();
+    let good = queued_job(&deployment, &config, jpeg(320, 240)).await;
+    let mut corrupt = jpeg(320, 240);
+    corrupt.truncate(corrupt.len() / 2);
+    let corrupt = queued_job(&deployment, &config, corrupt).await;
+
+    let event = include_str!("../events/batch.json")
+        .replace("JOB_OK", &good.to_string())
+        .replace("JOB_CORRUPT", &corrupt.to_string());
+    let event: SqsEvent = serde_json::from_str(&event).unwrap();
+    let runner = photo_lambda::runner(&config, &deployment, QueueSettings::default());
+    let response = photo_lambda::handle(&runner, event).await;
+
+    let reported = serde_json::to_value(&response).unwrap();
+    assert_eq!(
+        reported,
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "c80e8021-a70a-42c7-a470-796e1186f753"}]})
+    );
+    let _: SqsBatchResponse = serde_json::from_value(reported).unwrap();
+
+    let jobs = deployment.photo_ports(&config).jobs;
+    let done = jobs.get(good).await.unwrap().unwrap();
+    let JobState::Done { outputs } = &done.state else {
+        panic!("{:?}", done.state)
+    };
+    assert_eq!((outputs[0].width, outputs[0].height), (160, 120));
+    let failed = jobs.get(corrupt).await.unwrap().unwrap();
+    assert!(
+        matches!(&failed.state, JobState::Failed { reason } if reason.contains("truncated")),
+        "{:?}",
+        failed.state
+    );
+
+    // The same batch again (a redelivery): nothing changes, nothing new fails.
+    let again: SqsEvent = serde_json::from_str(
+        &include_str!("../events/batch.json")
+            .replace("JOB_OK", &good.to_string())
+            .replace("JOB_CORRUPT", &corrupt.to_string()),
+    )
+    .unwrap();
+    let response = photo_lambda::handle(&runner, again).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(jobs.get(good).await.unwrap().unwrap(), done);
+}
