@@ -25,17 +25,21 @@ module "tables" {
 
 locals {
   region_settings = {
-    name                     = var.name
-    table_names              = module.tables.table_names
-    allowed_origins          = var.allowed_origins
-    trusted_proxy_hops       = var.trusted_proxy_hops
-    api_lambda_zip           = var.api_lambda_zip
-    lambda_architecture      = var.lambda_architecture
-    api_memory_mb            = var.api_memory_mb
-    api_reserved_concurrency = var.api_reserved_concurrency
-    api_domain               = var.api_domain
-    hosted_zone_id           = var.hosted_zone_id
-    log_retention_days       = var.log_retention_days
+    name                       = var.name
+    table_names                = module.tables.table_names
+    allowed_origins            = var.allowed_origins
+    trusted_proxy_hops         = var.trusted_proxy_hops
+    api_lambda_zip             = var.api_lambda_zip
+    lambda_architecture        = var.lambda_architecture
+    api_memory_mb              = var.api_memory_mb
+    api_reserved_concurrency   = var.api_reserved_concurrency
+    api_domain                 = var.api_domain
+    hosted_zone_id             = var.hosted_zone_id
+    log_retention_days         = var.log_retention_days
+    photo_lambda_zip           = var.photo_lambda_zip
+    photo_memory_mb            = var.photo_memory_mb
+    photo_reserved_concurrency = var.photo_reserved_concurrency
+    job_max_receives           = var.job_max_receives
   }
 }
 

@@ -107,3 +107,27 @@ variable "emulator" {
   type        = bool
   default     = false
 }
+
+variable "photo_lambda_zip" {
+  description = "Path of the photo-processing function's package, as written by `cargo lambda build --release --output-format zip -p photo-lambda`."
+  type        = string
+  default     = "../target/lambda/photo-lambda/bootstrap.zip"
+}
+
+variable "photo_memory_mb" {
+  description = "Memory of the photo function: a 50-megapixel original needs about 600 MiB decoded, and CPU grows with memory."
+  type        = number
+  default     = 2048
+}
+
+variable "photo_reserved_concurrency" {
+  description = "Most concurrent photo workers per region: the queue absorbs bursts beyond it."
+  type        = number
+  default     = 20
+}
+
+variable "job_max_receives" {
+  description = "Deliveries of a job message before it moves to the dead-letter queue."
+  type        = number
+  default     = 3
+}

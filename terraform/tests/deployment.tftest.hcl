@@ -22,6 +22,15 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api" }
   }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::millions-photos-us-east-1", bucket = "millions-photos-us-east-1" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:millions-photo-jobs"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/millions-photo-jobs"
+    }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/millions-api-us-east-1" }
   }
@@ -62,6 +71,15 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/millions-api" }
   }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::millions-photos-eu-west-1", bucket = "millions-photos-eu-west-1" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:millions-photo-jobs"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/millions-photo-jobs"
+    }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/millions-api-eu-west-1" }
   }
@@ -82,9 +100,10 @@ mock_provider "aws" {
 }
 
 variables {
-  api_domain     = "api.millions.example"
-  hosted_zone_id = "Z0123456789ABCDEFGHIJ"
-  api_lambda_zip = "tests/fixtures/bootstrap.zip"
+  api_domain       = "api.millions.example"
+  hosted_zone_id   = "Z0123456789ABCDEFGHIJ"
+  api_lambda_zip   = "tests/fixtures/bootstrap.zip"
+  photo_lambda_zip = "tests/fixtures/bootstrap.zip"
   # Applying would run wrangler deploy; the planned deploy is checked below.
   deploy_edge = false
 }
@@ -126,8 +145,8 @@ run "every_table_is_replicated_to_the_secondary_region" {
     error_message = "The tables must have a replica in the secondary region."
   }
   assert {
-    condition     = keys(output.table_names) == ["logins", "rate-limits", "sessions", "users"]
-    error_message = "Users, logins, sessions and rate-limit tables are created."
+    condition     = keys(output.table_names) == ["jobs", "logins", "rate-limits", "sessions", "users"]
+    error_message = "Users, logins, sessions, rate-limit and jobs tables are created."
   }
 }
 
@@ -135,8 +154,8 @@ run "sessions_and_counters_expire_by_ttl" {
   command = apply
 
   assert {
-    condition     = output.ttl_attributes == { sessions = "expires_at", rate-limits = "expires_at" }
-    error_message = "Sessions and rate-limit counters (and nothing else) expire through TTL on expires_at."
+    condition     = output.ttl_attributes == { sessions = "expires_at", rate-limits = "expires_at", jobs = "expires_at" }
+    error_message = "Sessions, rate-limit counters and job records (and nothing else) expire through TTL on expires_at."
   }
   assert {
     condition     = output.table_names["sessions"] == "millions-sessions" && output.table_names["logins"] == "millions-logins"
@@ -166,6 +185,10 @@ run "the_api_function_may_touch_only_its_own_tables_and_logs" {
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-logins",
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-sessions",
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-rate-limits",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-jobs",
+      "arn:aws:s3:::millions-photos-us-east-1/originals/*",
+      "arn:aws:s3:::millions-photos-us-east-1/outputs/*",
+      "arn:aws:sqs:us-east-1:123456789012:millions-photo-jobs",
       "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*",
     ]
     error_message = "Each statement names exactly one of the function's own resources in its own region."
@@ -173,9 +196,9 @@ run "the_api_function_may_touch_only_its_own_tables_and_logs" {
   assert {
     condition = alltrue([
       for statement in jsondecode(module.secondary.api_policy).Statement :
-      strcontains(statement.Resource[0], ":eu-west-1:") && length(statement.Resource) == 1
+      strcontains(statement.Resource[0], "eu-west-1") && length(statement.Resource) == 1
     ])
-    error_message = "The secondary's API must use the replicas and logs in its own region."
+    error_message = "The secondary's API must use the replicas, bucket, queue and logs of its own region."
   }
   assert {
     condition     = jsondecode(module.primary.api_policy).Statement[3].Action == ["dynamodb:UpdateItem"]
@@ -189,8 +212,42 @@ run "the_api_function_may_touch_only_its_own_tables_and_logs" {
     error_message = "No wildcard actions."
   }
   assert {
-    condition     = jsondecode(module.primary.api_policy).Statement[4].Resource == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*"]
+    condition     = [for statement in jsondecode(module.primary.api_policy).Statement : statement.Resource if statement.Sid == "OwnLogs"][0] == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/millions-api:*"]
     error_message = "Log permissions must name only the function's own log group."
+  }
+}
+
+run "the_photo_function_reads_originals_writes_outputs_and_consumes_its_queue" {
+  command = apply
+
+  assert {
+    condition = { for statement in jsondecode(module.primary.photo_policy).Statement : statement.Sid => [statement.Action, statement.Resource] if statement.Sid != "OwnLogs" } == {
+      JobsTable     = [["dynamodb:GetItem", "dynamodb:UpdateItem"], ["arn:aws:dynamodb:us-east-1:123456789012:table/millions-jobs"]]
+      ReadOriginals = [["s3:GetObject"], ["arn:aws:s3:::millions-photos-us-east-1/originals/*"]]
+      WriteOutputs  = [["s3:PutObject"], ["arn:aws:s3:::millions-photos-us-east-1/outputs/*"]]
+      ConsumeJobs   = [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], ["arn:aws:sqs:us-east-1:123456789012:millions-photo-jobs"]]
+    }
+    error_message = "The photo function may read originals, write outputs, update jobs and consume its own queue, nothing else."
+  }
+  assert {
+    condition     = [for statement in jsondecode(module.primary.photo_policy).Statement : statement.Action if statement.Sid == "OwnLogs"][0] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    error_message = "Besides that, it may only write its logs."
+  }
+  assert {
+    condition     = module.primary.photo_trigger.response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The SQS trigger reports partial batch failures."
+  }
+  assert {
+    condition     = jsondecode(module.secondary.photo_trigger.redrive_policy).maxReceiveCount == 3
+    error_message = "A message goes to the dead-letter queue after three deliveries."
+  }
+  assert {
+    condition     = module.primary.photo_trigger.visibility_secs >= 6 * module.primary.photo_trigger.timeout_secs
+    error_message = "The queue hides a message for at least six times the function's timeout."
+  }
+  assert {
+    condition     = module.primary.photo_bucket_public_access_blocked
+    error_message = "The photo bucket is never public."
   }
 }
 

@@ -51,6 +51,32 @@ resource "aws_iam_role_policy" "api" {
         Resource = [local.table_arns["rate-limits"]]
       },
       {
+        Sid      = "JobsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = [local.table_arns["jobs"]]
+      },
+      # Presigned uploads are signed with this role's credentials, so it
+      # needs PutObject on originals; reads serve processed outputs.
+      {
+        Sid      = "PhotoOriginals"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["${aws_s3_bucket.photos.arn}/originals/*"]
+      },
+      {
+        Sid      = "PhotoOutputs"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${aws_s3_bucket.photos.arn}/outputs/*"]
+      },
+      {
+        Sid      = "QueueJobs"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [aws_sqs_queue.jobs.arn]
+      },
+      {
         Sid      = "OwnLogs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -80,6 +106,10 @@ resource "aws_lambda_function" "api" {
       LOGINS_TABLE       = local.s.table_names["logins"]
       SESSIONS_TABLE     = local.s.table_names["sessions"]
       RATE_LIMITS_TABLE  = local.s.table_names["rate-limits"]
+      JOBS_TABLE         = local.s.table_names["jobs"]
+      PHOTOS_BUCKET      = aws_s3_bucket.photos.bucket
+      JOBS_QUEUE_URL     = aws_sqs_queue.jobs.url
+      JOBS_DLQ_URL       = aws_sqs_queue.dead_letters.url
       ALLOWED_ORIGINS    = join(",", local.s.allowed_origins)
       TRUSTED_PROXY_HOPS = tostring(local.s.trusted_proxy_hops)
       RUST_LOG           = "info"

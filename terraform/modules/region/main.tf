@@ -13,9 +13,10 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  s             = var.settings
-  region        = data.aws_region.current.name
-  function_name = "${local.s.name}-api"
+  s                   = var.settings
+  region              = data.aws_region.current.name
+  function_name       = "${local.s.name}-api"
+  photo_function_name = "${local.s.name}-photos"
   # The replicas of the global tables in this region, by role.
   table_arns = {
     for role, name in local.s.table_names :

@@ -33,3 +33,26 @@ output "api_policy" {
 output "table_arns" {
   value = local.table_arns
 }
+
+output "photo_policy" {
+  description = "The photo function's permissions, as JSON."
+  value       = aws_iam_role_policy.photos.policy
+}
+
+output "photo_trigger" {
+  value = {
+    response_types  = aws_lambda_event_source_mapping.photos.function_response_types
+    redrive_policy  = aws_sqs_queue.jobs.redrive_policy
+    visibility_secs = aws_sqs_queue.jobs.visibility_timeout_seconds
+    timeout_secs    = aws_lambda_function.photos.timeout
+  }
+}
+
+output "photo_bucket_public_access_blocked" {
+  value = alltrue([
+    aws_s3_bucket_public_access_block.photos.block_public_acls,
+    aws_s3_bucket_public_access_block.photos.block_public_policy,
+    aws_s3_bucket_public_access_block.photos.ignore_public_acls,
+    aws_s3_bucket_public_access_block.photos.restrict_public_buckets,
+  ])
+}

@@ -31,6 +31,7 @@ locals {
     logins      = { key = "email", type = "S", expires = false }
     sessions    = { key = "token_hash", type = "S", expires = true }
     rate-limits = { key = "counter", type = "S", expires = true }
+    jobs        = { key = "job_id", type = "S", expires = true }
   }
 }
 

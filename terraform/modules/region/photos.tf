@@ -1,0 +1,184 @@
+# The photo pipeline of one region: the bucket for originals and outputs, the
+# job queue with its dead-letter queue, and the processing function that SQS
+# triggers. Each region processes the jobs its API accepted; job records live
+# in the global jobs table.
+
+locals {
+  # Lambda's guidance: a queue's visibility timeout at least six times the
+  # function's timeout, so a message is not redelivered while a retried
+  # batch is still running.
+  photo_timeout_secs  = 60
+  job_visibility_secs = 6 * local.photo_timeout_secs
+}
+
+resource "aws_s3_bucket" "photos" {
+  # Bucket names are global: the region keeps the copies apart.
+  bucket = "${local.s.name}-photos-${local.region}"
+}
+
+resource "aws_s3_bucket_public_access_block" "photos" {
+  bucket                  = aws_s3_bucket.photos.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "photos" {
+  bucket = aws_s3_bucket.photos.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "photos" {
+  bucket = aws_s3_bucket.photos.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+# Browsers upload straight to the presigned URL from the product's pages.
+resource "aws_s3_bucket_cors_configuration" "photos" {
+  bucket = aws_s3_bucket.photos.id
+  cors_rule {
+    allowed_methods = ["PUT"]
+    allowed_origins = length(local.s.allowed_origins) > 0 ? local.s.allowed_origins : ["https://${local.s.api_domain}"]
+    allowed_headers = ["content-type", "content-length"]
+    max_age_seconds = 3600
+  }
+}
+
+# Originals whose upload slot was never used by a job still cost storage;
+# abandoned multipart uploads too.
+resource "aws_s3_bucket_lifecycle_configuration" "photos" {
+  bucket = aws_s3_bucket.photos.id
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+resource "aws_sqs_queue" "dead_letters" {
+  name                      = "${local.s.name}-photo-jobs-dlq"
+  message_retention_seconds = 14 * 24 * 3600
+  sqs_managed_sse_enabled   = true
+}
+
+resource "aws_sqs_queue" "jobs" {
+  name                       = "${local.s.name}-photo-jobs"
+  visibility_timeout_seconds = local.job_visibility_secs
+  sqs_managed_sse_enabled    = true
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dead_letters.arn
+    maxReceiveCount     = local.s.job_max_receives
+  })
+}
+
+resource "aws_cloudwatch_log_group" "photos" {
+  name              = "/aws/lambda/${local.photo_function_name}"
+  retention_in_days = local.s.log_retention_days
+}
+
+resource "aws_iam_role" "photos" {
+  name = "${local.photo_function_name}-${local.region}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "photos" {
+  name = "least-privilege"
+  role = aws_iam_role.photos.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "JobsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = [local.table_arns["jobs"]]
+      },
+      {
+        Sid      = "ReadOriginals"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${aws_s3_bucket.photos.arn}/originals/*"]
+      },
+      {
+        Sid      = "WriteOutputs"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = ["${aws_s3_bucket.photos.arn}/outputs/*"]
+      },
+      {
+        Sid      = "ConsumeJobs"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+        Resource = [aws_sqs_queue.jobs.arn]
+      },
+      {
+        Sid      = "OwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${aws_cloudwatch_log_group.photos.arn}:*"]
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "photos" {
+  function_name                  = local.photo_function_name
+  role                           = aws_iam_role.photos.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  filename                       = local.s.photo_lambda_zip
+  source_code_hash               = filebase64sha256(local.s.photo_lambda_zip)
+  architectures                  = [local.s.lambda_architecture]
+  memory_size                    = local.s.photo_memory_mb
+  timeout                        = local.photo_timeout_secs
+  reserved_concurrent_executions = local.s.photo_reserved_concurrency
+
+  environment {
+    variables = {
+      USERS_TABLE         = local.s.table_names["users"]
+      LOGINS_TABLE        = local.s.table_names["logins"]
+      SESSIONS_TABLE      = local.s.table_names["sessions"]
+      RATE_LIMITS_TABLE   = local.s.table_names["rate-limits"]
+      JOBS_TABLE          = local.s.table_names["jobs"]
+      PHOTOS_BUCKET       = aws_s3_bucket.photos.bucket
+      JOBS_QUEUE_URL      = aws_sqs_queue.jobs.url
+      JOBS_DLQ_URL        = aws_sqs_queue.dead_letters.url
+      JOB_VISIBILITY_SECS = tostring(local.job_visibility_secs)
+      JOB_MAX_RECEIVES    = tostring(local.s.job_max_receives)
+      RUST_LOG            = "info"
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_cloudwatch_log_group.photos, aws_iam_role_policy.photos]
+}
+
+# One bad message is reported alone (ReportBatchItemFailures) instead of
+# bringing its whole batch back.
+resource "aws_lambda_event_source_mapping" "photos" {
+  event_source_arn                   = aws_sqs_queue.jobs.arn
+  function_name                      = aws_lambda_function.photos.arn
+  batch_size                         = 5
+  maximum_batching_window_in_seconds = 1
+  function_response_types            = ["ReportBatchItemFailures"]
+}
