@@ -17,7 +17,12 @@ const HEIGHT: u32 = 3000;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["generate", path] => generate(path),
         ["run", path, iterations] => run(path, iterations.parse().expect("a number of iterations")),
         _ => eprintln!("usage: pipeline_bench generate PATH | run PATH ITERATIONS"),
@@ -32,14 +37,16 @@ fn generate(path: &str) {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        let noise = (state % 24) as u32;
+        let noise = state % 24;
         image::Rgb([
             ((x * 200 / WIDTH) + noise) as u8,
             ((y * 200 / HEIGHT) + noise) as u8,
             (((x / 7 + y / 5) % 160) + noise) as u8,
         ])
     });
-    image.save_with_format(path, image::ImageFormat::Jpeg).expect("the image is written");
+    image
+        .save_with_format(path, image::ImageFormat::Jpeg)
+        .expect("the image is written");
 }
 
 fn run(path: &str, iterations: u32) {
@@ -61,5 +68,8 @@ fn run(path: &str, iterations: u32) {
         assert_eq!(outputs[0].dimensions, Dimensions::new(1024, 768));
     }
     let seconds = start.elapsed().as_secs_f64();
-    println!("{{\"images\": {iterations}, \"seconds\": {seconds:.3}, \"images_per_second\": {:.3}}}", f64::from(iterations) / seconds);
+    println!(
+        "{{\"images\": {iterations}, \"seconds\": {seconds:.3}, \"images_per_second\": {:.3}}}",
+        f64::from(iterations) / seconds
+    );
 }
