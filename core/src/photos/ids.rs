@@ -18,6 +18,8 @@ macro_rules! random_id {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-f]{32}$", example = "0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f"))]
         pub struct $name(u128);
 
         impl $name {

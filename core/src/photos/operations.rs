@@ -25,6 +25,7 @@ const DEFAULT_QUALITY: u8 = 85;
 
 /// An image's width and height in pixels, after its EXIF orientation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dimensions {
     pub width: u32,
     pub height: u32,
@@ -56,6 +57,7 @@ impl Dimensions {
 /// How a resize treats a target box of another aspect ratio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Fit {
     /// Scale to fit inside the box, keeping the aspect ratio.
     #[default]
@@ -69,6 +71,7 @@ pub enum Fit {
 /// One step of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Operation {
     Crop {
         x: u32,
@@ -145,6 +148,7 @@ fn resized(input: Dimensions, width: Option<u32>, height: Option<u32>, fit: Fit)
 /// The encoding of a job's outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OutputFormat {
     #[default]
     Jpeg,
@@ -166,6 +170,7 @@ impl OutputFormat {
 /// A validated job: what to do and how to encode the result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobSpec {
     pub operations: Vec<Operation>,
     pub format: OutputFormat,

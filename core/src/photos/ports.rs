@@ -17,9 +17,12 @@ use crate::ports::StoreError;
 /// content type or length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadSlot {
     pub url: String,
     pub method: String,
+    /// `[name, value]` pairs.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub headers: Vec<(String, String)>,
     pub expires_at_ms: u64,
 }

@@ -13,7 +13,7 @@ use crate::ApiState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "millions", description = "The JSON API of millions: users, from zero to millions."),
+    info(title = "millions", description = "The JSON API of millions: users and their photos, from zero to millions."),
     paths(
         crate::health::health,
         crate::auth::signup,
@@ -24,11 +24,16 @@ use crate::ApiState;
         crate::users::replace_user,
         crate::users::patch_user,
         crate::users::delete_user,
+        crate::photos::new_upload,
+        crate::photos::submit_job,
+        crate::photos::job_status,
+        crate::photos::output,
     ),
     modifiers(&SessionSchemes),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "users", description = "The chapter's user object"),
+        (name = "photos", description = "Uploads and processing jobs"),
         (name = "operations"),
     )
 )]

@@ -16,7 +16,8 @@ use axum::{Json, Router};
 use millions_core::photos::{Job, JobId, JobState, JobStatus, OutputRole, PhotoId};
 use millions_core::preconditions::if_none_match_names;
 use millions_core::Problem;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::credentials::CurrentSession;
 use crate::error::ApiError;
@@ -34,9 +35,22 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/photos/{name}", get(output))
 }
 
-#[derive(Serialize)]
+/// The body of `POST /photos` (documentation only: the service parses it).
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct UploadAnswer {
+#[allow(dead_code)]
+pub struct UploadRequest {
+    /// image/jpeg, image/png or image/webp.
+    #[schema(example = "image/jpeg")]
+    content_type: String,
+    /// The file's exact size, at most 25 MiB.
+    #[schema(example = 2_345_678, minimum = 1, maximum = 26_214_400)]
+    bytes: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadAnswer {
     photo_id: PhotoId,
     upload: millions_core::photos::UploadSlot,
     jobs_url: String,
@@ -44,6 +58,16 @@ struct UploadAnswer {
 
 /// `POST /photos` `{"contentType": "image/jpeg", "bytes": 2345678}`: a signed
 /// URL to `PUT` exactly that file to, valid for 15 minutes.
+#[utoipa::path(
+    post, path = "/photos", tag = "photos",
+    request_body(content = UploadRequest, content_type = "application/json"),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "PUT the file to `upload.url` with `upload.headers`; the signature covers the type and the exact length", body = UploadAnswer),
+        (status = 401, description = "No session", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unsupported type or a size out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn new_upload(
     State(state): State<Arc<ApiState>>,
     caller: CurrentSession,
@@ -72,8 +96,33 @@ fn job_id(text: &str) -> Result<JobId, ApiError> {
         .map_err(|error| Problem::bad_path(format!("{error}")).into())
 }
 
+/// The answer to a job submission.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobAccepted {
+    job_id: JobId,
+    status: JobStatus,
+    status_url: String,
+    /// The size of the result image.
+    result: millions_core::photos::Dimensions,
+}
+
 /// `POST /photos/{id}/jobs`: validates the operations against the uploaded
 /// photo and queues one job.
+#[utoipa::path(
+    post, path = "/photos/{id}/jobs", tag = "photos",
+    params(("id" = String, Path, description = "The photo's id, from POST /photos")),
+    request_body(content = millions_core::photos::JobSpec, content_type = "application/json"),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 202, description = "Queued; poll `Location`", body = JobAccepted, headers(("Location" = String))),
+        (status = 400, description = "Not a photo id, or not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No session", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such photo of this user has been uploaded", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An operation is out of bounds (a crop outside the image, a sigma too large, ...), each with a JSON Pointer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The queue did not take the job; nothing was queued", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn submit_job(
     State(state): State<Arc<ApiState>>,
     caller: CurrentSession,
@@ -87,12 +136,12 @@ pub async fn submit_job(
         .submit(caller.session.user_id, photo, body)
         .await?;
     let status_url = format!("/jobs/{}", submitted.job.id);
-    let answer = serde_json::json!({
-        "jobId": submitted.job.id,
-        "status": JobStatus::Queued,
-        "statusUrl": status_url,
-        "result": submitted.result,
-    });
+    let answer = JobAccepted {
+        job_id: submitted.job.id,
+        status: JobStatus::Queued,
+        status_url: status_url.clone(),
+        result: submitted.result,
+    };
     let mut response = (StatusCode::ACCEPTED, Json(answer)).into_response();
     response.headers_mut().insert(
         header::LOCATION,
@@ -101,9 +150,9 @@ pub async fn submit_job(
     Ok(response)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct OutputView {
+pub struct OutputView {
     role: OutputRole,
     url: String,
     width: u32,
@@ -111,9 +160,9 @@ struct OutputView {
     bytes: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct JobView {
+pub struct JobView {
     job_id: JobId,
     photo_id: PhotoId,
     status: JobStatus,
@@ -150,6 +199,16 @@ fn job_view(job: Job, now_ms: u64) -> JobView {
 
 /// `GET /jobs/{id}`: queued, running, done (with output URLs) or failed
 /// (with the reason). Only the job's owner sees it.
+#[utoipa::path(
+    get, path = "/jobs/{id}", tag = "photos",
+    params(("id" = String, Path, description = "The job's id")),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, body = JobView),
+        (status = 401, description = "No session", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn job_status(
     State(state): State<Arc<ApiState>>,
     caller: CurrentSession,
@@ -174,6 +233,15 @@ fn output_url(key: &millions_core::photos::BlobKey) -> String {
 }
 
 /// `GET /photos/{sha256}.{ext}`: a processed image, immutable.
+#[utoipa::path(
+    get, path = "/photos/{name}", tag = "photos",
+    params(("name" = String, Path, description = "`{sha256}.{jpg|png|webp}`, from a done job's outputs")),
+    responses(
+        (status = 200, description = "The image, `Cache-Control: public, max-age=31536000, immutable`", content_type = "image/*", headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "No such output", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn output(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
