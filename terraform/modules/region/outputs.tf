@@ -42,7 +42,7 @@ output "photo_policy" {
 output "photo_trigger" {
   value = {
     response_types  = aws_lambda_event_source_mapping.photos.function_response_types
-    redrive_policy  = aws_sqs_queue.jobs.redrive_policy
+    redrive_policy  = aws_sqs_queue_redrive_policy.jobs.redrive_policy
     visibility_secs = aws_sqs_queue.jobs.visibility_timeout_seconds
     timeout_secs    = aws_lambda_function.photos.timeout
   }

@@ -71,10 +71,34 @@ resource "aws_sqs_queue" "dead_letters" {
   sqs_managed_sse_enabled   = true
 }
 
+# Only the job queue may send its failures here. Emulators cannot create
+# this policy (moto hangs on it), so `emulator` leaves it out.
+resource "aws_sqs_queue_redrive_allow_policy" "dead_letters" {
+  count     = local.s.emulator ? 0 : 1
+  queue_url = aws_sqs_queue.dead_letters.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.jobs.arn]
+  })
+}
+
 resource "aws_sqs_queue" "jobs" {
   name                       = "${local.s.name}-photo-jobs"
   visibility_timeout_seconds = local.job_visibility_secs
   sqs_managed_sse_enabled    = true
+
+  # The policy belongs to aws_sqs_queue_redrive_policy below; the queue only
+  # reports it back (an emulator reformats the JSON, which would otherwise
+  # read as a change on every plan).
+  lifecycle {
+    ignore_changes = [redrive_policy]
+  }
+}
+
+# A separate resource (rather than the queue's own attribute) compares the
+# policy as JSON, not as text, so an equal policy never shows as a change.
+resource "aws_sqs_queue_redrive_policy" "jobs" {
+  queue_url = aws_sqs_queue.jobs.id
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dead_letters.arn
     maxReceiveCount     = local.s.job_max_receives

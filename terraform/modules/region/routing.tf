@@ -19,7 +19,7 @@ resource "aws_route53_health_check" "api" {
 resource "aws_route53_record" "api_latency" {
   zone_id        = local.s.hosted_zone_id
   name           = local.s.api_domain
-  type           = "A"
+  type           = local.s.emulator ? "CNAME" : "A"
   set_identifier = local.region
 
   latency_routing_policy {
@@ -28,9 +28,17 @@ resource "aws_route53_record" "api_latency" {
 
   health_check_id = aws_route53_health_check.api.id
 
-  alias {
-    name                   = aws_apigatewayv2_domain_name.api.domain_name_configuration[0].target_domain_name
-    zone_id                = aws_apigatewayv2_domain_name.api.domain_name_configuration[0].hosted_zone_id
-    evaluate_target_health = true
+  # Under an emulator there is no custom domain to alias: a plain CNAME to
+  # the region's API host keeps the latency routing and health check.
+  ttl     = local.s.emulator ? 60 : null
+  records = local.s.emulator ? [replace(aws_apigatewayv2_api.api.api_endpoint, "https://", "")] : null
+
+  dynamic "alias" {
+    for_each = aws_apigatewayv2_domain_name.api
+    content {
+      name                   = alias.value.domain_name_configuration[0].target_domain_name
+      zone_id                = alias.value.domain_name_configuration[0].hosted_zone_id
+      evaluate_target_health = true
+    }
   }
 }

@@ -16,5 +16,6 @@ variable "settings" {
     photo_memory_mb            = number
     photo_reserved_concurrency = number
     job_max_receives           = number
+    emulator                   = bool
   })
 }
