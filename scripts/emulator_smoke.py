@@ -72,6 +72,11 @@ for region in REGIONS:
     expect(len(mappings) == 1 and mappings[0]["EventSourceArn"].endswith(":millions-photo-jobs"), f"{region} photo function is triggered by its queue: {mappings}")
     expect(mappings[0].get("FunctionResponseTypes") == ["ReportBatchItemFailures"], f"{region} trigger reports partial batch failures: {mappings[0]}")
 
+    alarms = boto3.client("cloudwatch", region_name=region).describe_alarms(AlarmNamePrefix="millions-")["MetricAlarms"]
+    dead = [alarm for alarm in alarms if alarm["AlarmName"] == f"millions-dead-letters-{region}"]
+    expect(len(alarms) == 6 and len(dead) == 1 and dead[0]["Dimensions"] == [{"Name": "QueueName", "Value": "millions-photo-jobs-dlq"}],
+           f"{region} has its six alarms, one on the dead-letter queue: {[alarm['AlarmName'] for alarm in alarms]}")
+
 route53 = boto3.client("route53")
 checks_found = route53.list_health_checks()["HealthChecks"]
 expect(len(checks_found) == 2 and all(check["HealthCheckConfig"]["ResourcePath"] == "/health" for check in checks_found), f"two health checks on /health: {checks_found}")

@@ -51,6 +51,7 @@ locals {
     photo_reserved_concurrency = var.photo_reserved_concurrency
     job_max_receives           = var.job_max_receives
     emulator                   = var.emulator
+    alarm_topic_arn            = var.alarm_topic_arn
   }
 }
 

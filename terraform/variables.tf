@@ -131,3 +131,9 @@ variable "job_max_receives" {
   type        = number
   default     = 3
 }
+
+variable "alarm_topic_arn" {
+  description = "SNS topic (in each region's account) that alarms notify; empty for no notifications."
+  type        = string
+  default     = ""
+}

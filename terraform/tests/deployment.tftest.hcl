@@ -251,6 +251,27 @@ run "the_photo_function_reads_originals_writes_outputs_and_consumes_its_queue" {
   }
 }
 
+run "each_region_alarms_on_failures_and_dead_letters" {
+  command = apply
+
+  variables {
+    alarm_topic_arn = "arn:aws:sns:us-east-1:123456789012:millions-alarms"
+  }
+
+  assert {
+    condition     = keys(module.primary.alarms) == keys(module.secondary.alarms)
+    error_message = "Both regions have the same alarms."
+  }
+  assert {
+    condition     = module.secondary.alarms["dead-letters"].metric == "ApproximateNumberOfMessagesVisible" && module.secondary.alarms["dead-letters"].threshold == 0
+    error_message = "Any message in the dead-letter queue raises an alarm."
+  }
+  assert {
+    condition     = alltrue([for alarm in values(module.primary.alarms) : alarm.actions == toset(["arn:aws:sns:us-east-1:123456789012:millions-alarms"])])
+    error_message = "Every alarm notifies the alarm topic."
+  }
+}
+
 run "the_edge_gets_the_regions_in_policy_order" {
   command = apply
 

@@ -56,3 +56,11 @@ output "photo_bucket_public_access_blocked" {
     aws_s3_bucket_public_access_block.photos.restrict_public_buckets,
   ])
 }
+
+output "alarms" {
+  description = "Each alarm's metric, threshold and actions, by name."
+  value = {
+    for name, alarm in aws_cloudwatch_metric_alarm.this :
+    name => { metric = alarm.metric_name, threshold = alarm.threshold, actions = alarm.alarm_actions }
+  }
+}

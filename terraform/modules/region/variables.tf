@@ -17,5 +17,6 @@ variable "settings" {
     photo_reserved_concurrency = number
     job_max_receives           = number
     emulator                   = bool
+    alarm_topic_arn            = string
   })
 }

@@ -1,0 +1,59 @@
+# What pages someone, per region: the API failing or throttled, the photo
+# function failing, jobs piling up, and any message in the dead-letter queue
+# (each one is a job that failed every attempt). Actions go to the SNS topic
+# in `alarm_topic_arn`; without one the alarms still show in the console.
+
+locals {
+  alarm_actions = local.s.alarm_topic_arn == "" ? [] : [local.s.alarm_topic_arn]
+  alarms = {
+    api-errors = {
+      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 5
+      dimensions  = { FunctionName = aws_lambda_function.api.function_name }
+      description = "The API function failed (crashed or timed out) more than 5 times in 5 minutes."
+    }
+    api-throttles = {
+      namespace   = "AWS/Lambda", metric = "Throttles", statistic = "Sum", threshold = 0
+      dimensions  = { FunctionName = aws_lambda_function.api.function_name }
+      description = "Requests were refused because the API reached its reserved concurrency."
+    }
+    api-5xx = {
+      namespace   = "AWS/ApiGateway", metric = "5xx", statistic = "Sum", threshold = 10
+      dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
+      description = "More than 10 server errors in 5 minutes."
+    }
+    photo-errors = {
+      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 0
+      dimensions  = { FunctionName = aws_lambda_function.photos.function_name }
+      description = "The photo function crashed or timed out (bad inputs fail their job and are not errors)."
+    }
+    jobs-waiting = {
+      namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", statistic = "Maximum", threshold = 900
+      dimensions  = { QueueName = aws_sqs_queue.jobs.name }
+      description = "A photo job has waited more than 15 minutes: the workers do not keep up."
+    }
+    dead-letters = {
+      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", statistic = "Maximum", threshold = 0
+      dimensions  = { QueueName = aws_sqs_queue.dead_letters.name }
+      description = "A photo job failed every attempt; its message waits in the dead-letter queue."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
+
+  alarm_name          = "${local.s.name}-${each.key}-${local.region}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  statistic           = each.value.statistic
+  dimensions          = each.value.dimensions
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = each.value.threshold
+  # No data means no traffic (or no failures), not trouble.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+}
