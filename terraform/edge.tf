@@ -21,6 +21,7 @@ resource "terraform_data" "edge" {
   # A new Worker build or a new origin list redeploys the edge.
   triggers_replace = {
     origins = local.edge_origins
+    domain  = var.cdn_domain
     bundle  = fileexists("${local.repository_root}/edge/worker/build/index_bg.wasm") ? filesha256("${local.repository_root}/edge/worker/build/index_bg.wasm") : "unbuilt"
   }
 
@@ -29,6 +30,7 @@ resource "terraform_data" "edge" {
     command     = "bash scripts/deploy-edge.sh ${var.edge_environment}"
     environment = {
       EDGE_ORIGINS = local.edge_origins
+      EDGE_DOMAIN  = var.cdn_domain
     }
   }
 }

@@ -1,3 +1,8 @@
+output "cdn_domain" {
+  description = "Where users reach the product: the edge's custom domain (or its workers.dev address when cdn_domain is empty)."
+  value       = var.deploy_edge ? (var.cdn_domain != "" ? var.cdn_domain : "millions-edge-${var.edge_environment}.<account>.workers.dev") : null
+}
+
 output "api_domain" {
   description = "The API origin: Route 53 answers with the nearest healthy region."
   value       = var.api_domain

@@ -137,3 +137,9 @@ variable "alarm_topic_arn" {
   type        = string
   default     = ""
 }
+
+variable "cdn_domain" {
+  description = "The domain users reach the product on (e.g. millions.example.com), in a Cloudflare zone of the account; the Worker is deployed to it as a custom domain. Empty: the Worker's workers.dev address."
+  type        = string
+  default     = ""
+}

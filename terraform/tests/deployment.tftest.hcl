@@ -289,6 +289,12 @@ run "the_edge_deploy_is_planned_unless_turned_off" {
 
   variables {
     deploy_edge = true
+    cdn_domain  = "millions.example.com"
+  }
+
+  assert {
+    condition     = output.cdn_domain == "millions.example.com"
+    error_message = "The CDN domain is printed."
   }
 
   assert {
