@@ -213,7 +213,11 @@ async fn health_and_openapi_are_served() {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     let operation = &doc["components"]["schemas"]["Operation"];
-    assert_eq!(operation["oneOf"].as_array().map(Vec::len), Some(5), "{operation}");
+    assert_eq!(
+        operation["oneOf"].as_array().map(Vec::len),
+        Some(5),
+        "{operation}"
+    );
     let patch = &doc["paths"]["/users/{id}"]["patch"];
     for status in ["401", "403", "412", "422"] {
         assert!(
