@@ -177,6 +177,7 @@ fn settings(auth: &AuthArgs, front: SocketAddr, trusted_proxy_hops: usize) -> Se
         web: WebSettings {
             allowed_origins,
             trusted_proxy_hops,
+            ..WebSettings::default()
         },
     }
 }

@@ -168,6 +168,11 @@ impl Problem {
         Self::new("bad-gateway", "No origin answered", 502, detail)
     }
 
+    /// A cache was asked for a stored answer only and has none it may use.
+    pub fn not_cached(detail: impl Into<String>) -> Self {
+        Self::new("not-cached", "Nothing suitable is stored", 504, detail)
+    }
+
     pub fn internal() -> Self {
         Self::new(
             "internal",

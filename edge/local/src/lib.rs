@@ -15,7 +15,7 @@ mod transport;
 use std::sync::Arc;
 use std::time::Duration;
 
-use millions_edge_policy::caching::Lifetimes;
+use millions_edge_policy::config::DEFAULT_STATIC_SECONDS;
 use millions_edge_policy::engine::{Client, Edge, EdgeSettings};
 use millions_edge_policy::origins::Origin;
 
@@ -26,7 +26,8 @@ pub use cache::ResponseCache;
 pub struct EdgeConfig {
     /// The release; part of every cache key, so a deploy starts a clean cache.
     pub asset_version: String,
-    pub lifetimes: Lifetimes,
+    /// Seconds the web app's plain (not content-hashed) files are fresh.
+    pub static_seconds: u32,
     /// Origin regions in order of preference.
     pub origins: Vec<Origin>,
     /// The continent the local edge pretends its clients are on.
@@ -49,7 +50,7 @@ impl EdgeConfig {
     pub fn single_origin(url: impl Into<String>) -> Self {
         Self {
             asset_version: "dev".into(),
-            lifetimes: Lifetimes::default(),
+            static_seconds: DEFAULT_STATIC_SECONDS,
             origins: vec![Origin {
                 region: "local".into(),
                 url: url.into(),
@@ -69,7 +70,7 @@ impl EdgeConfig {
 pub fn router(config: EdgeConfig) -> axum::Router {
     let settings = EdgeSettings {
         asset_version: config.asset_version.clone(),
-        lifetimes: config.lifetimes,
+        static_seconds: config.static_seconds,
         origins: config.origins.clone(),
         default_continent: None,
         failure_threshold: config.failure_threshold,
@@ -94,14 +95,9 @@ pub fn router(config: EdgeConfig) -> axum::Router {
         .with_state(Arc::new(shared))
 }
 
-/// Milliseconds on a monotonic clock, for the origin health bookkeeping.
+/// The wall clock: ages are computed against the origin's `Date`.
 fn now_ms() -> u64 {
-    use std::sync::OnceLock;
-    static START: OnceLock<std::time::Instant> = OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis() as u64
+    millions_edge_policy::freshness::system_now_ms()
 }
 
 /// Re-exported so callers can build origin lists without naming the policy crate.

@@ -39,11 +39,15 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         address: peer,
         ..shared.client.clone()
     };
-    let answer = shared
+    let handled = shared
         .edge
         .handle(http::Request::from_parts(parts, body), &client)
         .await;
-    answer.map(Body::from)
+    if let Some(refresh) = handled.refresh {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move { shared.edge.refresh(refresh, &client).await });
+    }
+    handled.response.map(Body::from)
 }
 
 fn too_large() -> Response {

@@ -4,7 +4,6 @@
 
 use serde::Deserialize;
 
-use crate::caching::Lifetimes;
 use crate::engine::EdgeSettings;
 use crate::origins::Origin;
 
@@ -19,6 +18,9 @@ pub enum ConfigError {
     NotANumber { name: &'static str, value: String },
 }
 
+/// How long the web app's plain files are fresh unless configured.
+pub const DEFAULT_STATIC_SECONDS: u32 = 3600;
+
 #[derive(Deserialize)]
 struct OriginVar {
     region: String,
@@ -32,8 +34,8 @@ struct OriginVar {
 /// - `ORIGINS` (required): `[{"region": "us-east-1", "url": "https://...", "near": ["NA", "SA"]}, ...]`,
 ///   in order of preference;
 /// - `ASSET_VERSION`: the release, part of every cache key (default `dev`);
-/// - `PROFILE_MAX_AGE`, `PROFILE_STALE_SECONDS`, `STATIC_MAX_AGE`,
-///   `NOT_FOUND_MAX_AGE`: lifetimes in seconds;
+/// - `STATIC_MAX_AGE`: seconds the web app's plain (not content-hashed)
+///   files are fresh; everything else lives as long as its origin says;
 /// - `FAILURE_THRESHOLD`, `COOLDOWN_MS`: when a region is skipped, and for how long;
 /// - `DEFAULT_CONTINENT`: the continent to prefer when the platform does not say.
 pub fn settings_from_vars(
@@ -54,7 +56,6 @@ pub fn settings_from_vars(
                 .map_err(|_| ConfigError::NotANumber { name, value }),
         }
     };
-    let defaults = Lifetimes::default();
     let seconds = |name, default: u32| -> Result<u32, ConfigError> {
         let value = number(name, default.into())?;
         u32::try_from(value).map_err(|_| ConfigError::NotANumber {
@@ -64,15 +65,7 @@ pub fn settings_from_vars(
     };
     Ok(EdgeSettings {
         asset_version: var("ASSET_VERSION").unwrap_or_else(|| "dev".into()),
-        lifetimes: Lifetimes {
-            profile_seconds: seconds("PROFILE_MAX_AGE", defaults.profile_seconds)?,
-            profile_stale_seconds: seconds(
-                "PROFILE_STALE_SECONDS",
-                defaults.profile_stale_seconds,
-            )?,
-            not_found_seconds: seconds("NOT_FOUND_MAX_AGE", defaults.not_found_seconds)?,
-            static_seconds: seconds("STATIC_MAX_AGE", defaults.static_seconds)?,
-        },
+        static_seconds: seconds("STATIC_MAX_AGE", DEFAULT_STATIC_SECONDS)?,
         origins: origins
             .into_iter()
             .map(|origin| Origin {
@@ -114,7 +107,7 @@ mod tests {
         assert_eq!(settings.origins[0].near, ["NA"]);
         assert!(settings.origins[1].near.is_empty());
         assert_eq!(settings.asset_version, "dev");
-        assert_eq!(settings.lifetimes, Lifetimes::default());
+        assert_eq!(settings.static_seconds, DEFAULT_STATIC_SECONDS);
         assert_eq!(
             (settings.failure_threshold, settings.cooldown_ms),
             (2, 30_000)
@@ -127,12 +120,12 @@ mod tests {
         let settings = settings_from_vars(vars(&[
             ("ORIGINS", origins),
             ("ASSET_VERSION", "2026-11-27"),
-            ("PROFILE_MAX_AGE", "5"),
+            ("STATIC_MAX_AGE", "5"),
             ("COOLDOWN_MS", "300"),
         ]))
         .unwrap();
         assert_eq!(settings.asset_version, "2026-11-27");
-        assert_eq!(settings.lifetimes.profile_seconds, 5);
+        assert_eq!(settings.static_seconds, 5);
         assert_eq!(settings.cooldown_ms, 300);
 
         assert_eq!(

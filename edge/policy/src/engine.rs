@@ -6,7 +6,6 @@
 //! what is cached, for how long, what a write purges, which origin is asked
 //! and when to move on, is decided here, by the same code everywhere.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -17,10 +16,16 @@ use millions_core::problem::PROBLEM_JSON;
 use millions_core::Problem;
 
 use crate::assets;
-use crate::caching::{lookup, storage, Lifetimes, Lookup, ResponseFacts};
+use crate::caching::{key_of, lookup, Bypass, Lookup};
+use crate::coalesce::{InFlight, Role};
 use crate::conditional::{not_modified, Preconditions, Validators};
+use crate::directives::Directives;
+use crate::freshness::{
+    has_validator, storable, unstored_fields, variant, CachePolicy, Exchange, Reuse,
+};
 use crate::origins::{may_retry_elsewhere, spread, Origin, Origins};
-use crate::purge::stale_after_write;
+use crate::purge::{stale_after, Write};
+use crate::routes::asset_cache_control;
 use crate::RequestFacts;
 
 /// An answer as the edge keeps it.
@@ -31,6 +36,31 @@ pub struct Stored {
     pub body: Bytes,
     /// Which origin produced it (`x-edge-origin`).
     pub region: String,
+    /// How a stored answer may be reused; `None` for answers not stored.
+    pub policy: Option<CachePolicy>,
+}
+
+/// The engine's answer, and a refresh to run after it is sent when the
+/// answer was a stale entry served under `stale-while-revalidate`.
+pub struct Handled {
+    pub response: Response<Bytes>,
+    pub refresh: Option<Refresh>,
+}
+
+impl Handled {
+    fn now(response: Response<Bytes>) -> Self {
+        Self {
+            response,
+            refresh: None,
+        }
+    }
+}
+
+/// A background revalidation of one entry (RFC 5861 §3); the runtime runs
+/// it with [`Edge::refresh`] after answering (`tokio::spawn`, `waitUntil`).
+pub struct Refresh {
+    parts: http::request::Parts,
+    key: String,
 }
 
 impl AsRef<Stored> for Stored {
@@ -75,7 +105,8 @@ pub trait Transport {
 pub struct EdgeSettings {
     /// The release; part of every cache key, so a deploy starts a clean cache.
     pub asset_version: String,
-    pub lifetimes: Lifetimes,
+    /// Seconds the web app's plain (not content-hashed) files are fresh.
+    pub static_seconds: u32,
     /// Origin regions in order of preference.
     pub origins: Vec<Origin>,
     /// The continent to prefer when the request does not say.
@@ -118,77 +149,7 @@ pub struct Edge<S, T> {
 }
 
 /// What one origin fetch produced, handed to every request that waited on it.
-type Fetched = Result<Stored, Problem>;
-
-/// Cache fills under way, by key, with the requests waiting for each: while
-/// one request fetches a key from the origin, the others for the same key
-/// wait for its answer instead of all reaching the origin (a stampede on a
-/// popular profile that has just expired).
-#[derive(Default)]
-struct InFlight {
-    waiting: Mutex<HashMap<String, Vec<futures_channel::oneshot::Sender<Fetched>>>>,
-}
-
-/// Whether this request fetches the key itself or waits for another's fetch.
-enum Role<'a> {
-    Leader(LeaderGuard<'a>),
-    Follower(futures_channel::oneshot::Receiver<Fetched>),
-}
-
-/// Held by the request that fetches; when it ends (or is dropped because
-/// the client went away) the waiters get the answer, or a cancellation that
-/// sends them to fetch for themselves.
-struct LeaderGuard<'a> {
-    in_flight: &'a InFlight,
-    key: String,
-}
-
-impl InFlight {
-    fn join(&self, key: &str) -> Role<'_> {
-        let mut waiting = self
-            .waiting
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        match waiting.get_mut(key) {
-            Some(followers) => {
-                let (sender, receiver) = futures_channel::oneshot::channel();
-                followers.push(sender);
-                Role::Follower(receiver)
-            }
-            None => {
-                waiting.insert(key.to_owned(), Vec::new());
-                Role::Leader(LeaderGuard {
-                    in_flight: self,
-                    key: key.to_owned(),
-                })
-            }
-        }
-    }
-}
-
-impl LeaderGuard<'_> {
-    fn finish(self, fetched: &Fetched) {
-        for follower in self.take_followers() {
-            let _ = follower.send(fetched.clone());
-        }
-    }
-
-    fn take_followers(&self) -> Vec<futures_channel::oneshot::Sender<Fetched>> {
-        let mut waiting = self
-            .in_flight
-            .waiting
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        waiting.remove(&self.key).unwrap_or_default()
-    }
-}
-
-impl Drop for LeaderGuard<'_> {
-    fn drop(&mut self) {
-        // Dropping the senders cancels the followers, which then fetch alone.
-        drop(self.take_followers());
-    }
-}
+pub(crate) type Fetched = Result<Stored, Problem>;
 
 impl<S: ResponseStore, T: Transport> Edge<S, T> {
     /// `now_ms` is the runtime's clock (any monotonic milliseconds).
@@ -214,9 +175,10 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         &self.settings
     }
 
-    /// Answers one request: from the cache, by filling the cache, or by
-    /// relaying it to an origin (and purging what a write made stale).
-    pub async fn handle(&self, request: Request<Bytes>, client: &Client) -> Response<Bytes> {
+    /// Answers one request: from the cache, by filling or validating the
+    /// cache, or by relaying it to an origin (and purging what a write made
+    /// stale).
+    pub async fn handle(&self, request: Request<Bytes>, client: &Client) -> Handled {
         let (parts, body) = request.into_parts();
         let facts = RequestFacts {
             method: parts.method.as_str(),
@@ -227,23 +189,81 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             cache_control: header_str(&parts.headers, &header::CACHE_CONTROL),
         };
         match lookup(&facts, &self.settings.asset_version) {
-            Lookup::Cache { key } => match self.store.get(&key).await {
-                Some(hit) => answer_from(&parts, hit.as_ref(), "HIT"),
-                None => self.fill(&parts, client, key).await,
-            },
-            Lookup::Refresh { key } => self.fill(&parts, client, key).await,
-            Lookup::Bypass(_) => self.pass_through(&parts, client, body).await,
+            Lookup::Cache { key } => self.through_cache(&parts, client, key).await,
+            Lookup::Bypass(Bypass::Authenticated) => {
+                Handled::now(self.credentialed_read(&parts, client).await)
+            }
+            Lookup::Bypass(_) => Handled::now(self.pass_through(&parts, client, body).await),
         }
     }
 
-    /// A cacheable miss: fetch the full representation (from the embedded
-    /// app or an origin), store it if the policy allows, then answer.
-    /// Concurrent misses for one key share one fetch, where enabled.
+    /// Runs a refresh handed out by [`Edge::handle`].
+    pub async fn refresh(&self, refresh: Refresh, client: &Client) {
+        let held = self
+            .store
+            .get(&refresh.key)
+            .await
+            .map(|entry| entry.as_ref().clone());
+        let _ = self.fill(&refresh.parts, client, refresh.key, held).await;
+    }
+
+    /// A cacheable request: a stored answer if one may be used (RFC 9111
+    /// §4), else one validated or fetched from the origin.
+    async fn through_cache(
+        &self,
+        parts: &http::request::Parts,
+        client: &Client,
+        key: String,
+    ) -> Handled {
+        let now = (self.now_ms)();
+        let request = Directives::of(&parts.headers, &header::CACHE_CONTROL);
+        let entry = self.store.get(&key).await;
+        // §4.1: an entry answers only requests that match its Vary fields.
+        let held = entry.as_ref().map(AsRef::as_ref).and_then(|stored| {
+            let policy = stored.policy?;
+            (policy.variant == variant(&stored.headers, &parts.headers)).then_some((stored, policy))
+        });
+        let only_if_cached = request.has("only-if-cached");
+        let Some((stored, policy)) = held else {
+            if only_if_cached {
+                return Handled::now(problem_response(&Problem::not_cached(
+                    "only-if-cached was asked and nothing is stored for this request",
+                )));
+            }
+            return Handled::now(self.fill(parts, client, key, None).await);
+        };
+        let age = policy.age_seconds(now);
+        match policy.reuse(&request, now) {
+            Reuse::Fresh => Handled::now(answer_from(parts, stored, "HIT", Some(age))),
+            Reuse::StaleAccepted => Handled::now(answer_from(parts, stored, "STALE", Some(age))),
+            Reuse::StaleWhileRevalidate => Handled {
+                response: answer_from(parts, stored, "STALE", Some(age)),
+                refresh: Some(Refresh {
+                    parts: parts.clone(),
+                    key,
+                }),
+            },
+            Reuse::Validate if only_if_cached => {
+                Handled::now(problem_response(&Problem::not_cached(
+                    "only-if-cached was asked and the stored answer must be validated",
+                )))
+            }
+            Reuse::Validate => {
+                let held = stored.clone();
+                drop(entry);
+                Handled::now(self.fill(parts, client, key, Some(held)).await)
+            }
+        }
+    }
+
+    /// A miss, or an entry to validate: one conditional or full fetch (shared
+    /// by concurrent misses where enabled), stored if the origin allows.
     async fn fill(
         &self,
         parts: &http::request::Parts,
         client: &Client,
         key: String,
+        held: Option<Stored>,
     ) -> Response<Bytes> {
         let role = self
             .settings
@@ -253,72 +273,182 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             None => None,
             Some(Role::Leader(guard)) => Some(guard),
             Some(Role::Follower(answer)) => match answer.await {
-                Ok(Ok(stored)) => return answer_from(parts, &stored, "MISS"),
+                Ok(Ok(stored)) if self.fits(&stored, parts) => {
+                    let age = stored.policy.map(|p| p.age_seconds((self.now_ms)()));
+                    return answer_from(parts, &stored, "MISS", age);
+                }
                 Ok(Err(problem)) => return problem_response(&problem),
-                // The fetching request went away; fetch alone.
-                Err(_) => None,
+                // The fetching request went away, or its answer is not one
+                // this request may share; fetch alone.
+                _ => None,
             },
         };
         let ticket = self.store.ticket();
-        let fetched = self
-            .fetch_for_cache(parts, client)
-            .await
-            .map(|fetched| self.prepare_for_storage(parts, fetched));
-        // Stored before the waiters are released, so that a request arriving
-        // in between finds the entry instead of fetching again.
-        if let Ok((stored, Some(lifetime))) = &fetched {
-            self.store.put(key, stored.clone(), *lifetime, ticket).await;
+        let request_ms = (self.now_ms)();
+        let fetched = self.fetch_for_cache(parts, client, held.as_ref()).await;
+        let response_ms = (self.now_ms)();
+        let request = Directives::of(&parts.headers, &header::CACHE_CONTROL);
+        let (answer, label) = match (fetched, held) {
+            // §4.3.4: a 304 freshens the stored answer.
+            (Ok(not_modified), Some(held)) if not_modified.status == StatusCode::NOT_MODIFIED => {
+                (Ok(freshened(held, not_modified)), "REVALIDATED")
+            }
+            // RFC 5861 §4: a stale answer may stand in for an error.
+            (outcome, Some(held))
+                if is_error(&outcome)
+                    && held
+                        .policy
+                        .is_some_and(|p| p.serves_on_error(&request, response_ms)) =>
+            {
+                let age = held.policy.map(|p| p.age_seconds(response_ms));
+                return answer_from(parts, &held, "STALE", age);
+            }
+            (outcome, _) => (outcome, "MISS"),
+        };
+        let answer = answer.map(|mut answer| {
+            let exchange = Exchange {
+                status: answer.status.as_u16(),
+                request: &parts.headers,
+                response: &answer.headers,
+                credentialed: false,
+                request_ms,
+                response_ms,
+            };
+            answer.policy = storable(&exchange).ok();
+            answer
+        });
+        if let Ok(answer) = &answer {
+            if answer.policy.is_some() {
+                self.store_copy(key, answer, ticket).await;
+            }
         }
-        let fetched = fetched.map(|(stored, _)| stored);
+        // Waiters get only an answer that was stored (and so shareable);
+        // otherwise dropping the guard sends them to fetch for themselves.
         if let Some(leader) = leader {
-            leader.finish(&fetched);
+            match &answer {
+                Ok(stored) if stored.policy.is_none() => drop(leader),
+                _ => leader.finish(&answer),
+            }
         }
-        match fetched {
-            Ok(stored) => answer_from(parts, &stored, "MISS"),
+        match answer {
+            Ok(stored) if stored.policy.is_none() => answer_from(parts, &stored, "BYPASS", None),
+            Ok(stored) => {
+                let age = stored.policy.map(|p| p.age_seconds(response_ms));
+                answer_from(parts, &stored, label, age)
+            }
             Err(problem) => problem_response(&problem),
         }
     }
 
-    /// The full representation, from the embedded app or an origin.
-    async fn fetch_for_cache(&self, parts: &http::request::Parts, client: &Client) -> Fetched {
+    /// Whether a shared answer fits this request's Vary fields.
+    fn fits(&self, stored: &Stored, parts: &http::request::Parts) -> bool {
+        stored
+            .policy
+            .is_some_and(|policy| policy.variant == variant(&stored.headers, &parts.headers))
+    }
+
+    /// Stores the copy of `answer` the cache may keep: without the fields it
+    /// must not keep, and without `Age` (recomputed on every reuse).
+    async fn store_copy(&self, key: String, answer: &Stored, ticket: S::Ticket) {
+        let Some(policy) = answer.policy else { return };
+        let mut copy = answer.clone();
+        for name in unstored_fields(&answer.headers) {
+            copy.headers.remove(name);
+        }
+        copy.headers.remove(header::AGE);
+        let keep = policy.keep_seconds(has_validator(&copy.headers));
+        self.store.put(key, copy, keep, ticket).await;
+    }
+
+    /// The representation from the embedded app or an origin; with `held`,
+    /// a conditional request that the origin may answer 304.
+    async fn fetch_for_cache(
+        &self,
+        parts: &http::request::Parts,
+        client: &Client,
+        held: Option<&Stored>,
+    ) -> Fetched {
+        let held_validators = held.map(|held| Validators {
+            etag: header_str(&held.headers, &header::ETAG),
+            last_modified: header_str(&held.headers, &header::LAST_MODIFIED),
+        });
         match assets::find(&crate::routes::normalise(parts.uri.path())) {
-            Some(asset) => Ok(embedded(asset)),
+            Some(asset) => Ok(embedded(
+                asset,
+                self.settings.static_seconds,
+                held_validators,
+            )),
             None => {
-                // Ask for the full body even if the client sent validators:
-                // the edge answers their conditional itself.
+                // The client's own validators stay between it and the edge
+                // (it answers them itself); the held entry's go upstream.
                 let mut headers = parts.headers.clone();
                 headers.remove(header::IF_NONE_MATCH);
                 headers.remove(header::IF_MODIFIED_SINCE);
+                if let Some(validators) = held_validators {
+                    for (name, value) in [
+                        (header::IF_NONE_MATCH, validators.etag),
+                        (header::IF_MODIFIED_SINCE, validators.last_modified),
+                    ] {
+                        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+                            headers.insert(name, value);
+                        }
+                    }
+                }
                 self.forward(&Method::GET, parts, headers, Bytes::new(), client)
                     .await
             }
         }
     }
 
-    /// Applies the storage rules: the `Cache-Control` clients get, and how
-    /// long the edge keeps the answer (`None`: not at all).
-    fn prepare_for_storage(
+    /// A read with credentials: always answered by the origin, and stored
+    /// for others only where the origin's headers allow it (RFC 9111 §3.5).
+    async fn credentialed_read(
         &self,
         parts: &http::request::Parts,
-        mut fetched: Stored,
-    ) -> (Stored, Option<u32>) {
-        let facts = ResponseFacts {
-            status: fetched.status.as_u16(),
-            cache_control: header_str(&fetched.headers, &header::CACHE_CONTROL),
-            sets_cookie: fetched.headers.contains_key(header::SET_COOKIE),
-            vary: header_str(&fetched.headers, &header::VARY),
+        client: &Client,
+    ) -> Response<Bytes> {
+        let ticket = self.store.ticket();
+        let request_ms = (self.now_ms)();
+        let answer = match self
+            .forward(
+                &parts.method,
+                parts,
+                parts.headers.clone(),
+                Bytes::new(),
+                client,
+            )
+            .await
+        {
+            Ok(answer) => answer,
+            Err(problem) => return problem_response(&problem),
         };
-        let Some(storage) = storage(parts.uri.path(), &facts, &self.settings.lifetimes) else {
-            return (fetched, None);
+        let exchange = Exchange {
+            status: answer.status.as_u16(),
+            request: &parts.headers,
+            response: &answer.headers,
+            credentialed: true,
+            request_ms,
+            response_ms: (self.now_ms)(),
         };
-        if let Ok(value) = HeaderValue::from_str(&storage.cache_control) {
-            fetched.headers.insert(header::CACHE_CONTROL, value);
+        if parts.method == Method::GET {
+            if let Ok(policy) = storable(&exchange) {
+                let key = key_of(
+                    &self.settings.asset_version,
+                    parts.uri.path(),
+                    parts.uri.query(),
+                );
+                let shared = Stored {
+                    policy: Some(policy),
+                    ..answer.clone()
+                };
+                self.store_copy(key, &shared, ticket).await;
+            }
         }
-        (fetched, Some(storage.edge_seconds))
+        answer_from(parts, &answer, "BYPASS", None)
     }
 
     /// A request the cache does not handle: relay it, and after a successful
-    /// write purge what it made stale.
+    /// write purge what it made stale (RFC 9111 §4.4).
     async fn pass_through(
         &self,
         parts: &http::request::Parts,
@@ -332,17 +462,22 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             Ok(answer) => answer,
             Err(problem) => return problem_response(&problem),
         };
-        if answer.status.is_success() {
-            let stale = stale_after_write(
-                parts.method.as_str(),
-                parts.uri.path(),
-                &self.settings.asset_version,
-            );
-            if !stale.is_empty() {
-                self.store.purge(&stale).await;
-            }
+        let stale = stale_after(
+            &Write {
+                method: parts.method.as_str(),
+                status: answer.status.as_u16(),
+                path: parts.uri.path(),
+                query: parts.uri.query(),
+                host: header_str(&parts.headers, &header::HOST),
+                location: header_str(&answer.headers, &header::LOCATION),
+                content_location: header_str(&answer.headers, &header::CONTENT_LOCATION),
+            },
+            &self.settings.asset_version,
+        );
+        if !stale.is_empty() {
+            self.store.purge(&stale).await;
         }
-        answer_from(parts, &answer, "BYPASS")
+        answer_from(parts, &answer, "BYPASS", None)
     }
 
     /// Sends the request to the best available origin; on a refused
@@ -494,32 +629,75 @@ fn stored(response: Response<Bytes>, region: String) -> Stored {
         headers,
         body,
         region,
+        policy: None,
     }
 }
 
-/// An embedded file of the web app, as an origin would answer it.
-fn embedded(asset: &assets::Asset) -> Stored {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    headers.insert(header::ETAG, HeaderValue::from_static(asset.etag));
-    label_origin(&mut headers, ASSETS_ORIGIN);
+/// The stored answer with the fields of a 304 that validated it (RFC 9111
+/// §4.3.4, §3.2): every field the 304 carries replaces the stored one,
+/// except `Content-Length` (the 304 has no body to measure).
+fn freshened(held: Stored, not_modified: Stored) -> Stored {
+    let mut headers = held.headers;
+    for name in not_modified.headers.keys() {
+        if name == header::CONTENT_LENGTH {
+            continue;
+        }
+        headers.remove(name);
+        for value in not_modified.headers.get_all(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
     Stored {
-        status: StatusCode::OK,
         headers,
-        body: Bytes::from_static(asset.body),
+        region: not_modified.region,
+        policy: None,
+        ..held
+    }
+}
+
+/// An answer a stale entry may stand in for (RFC 5861 §4).
+fn is_error(outcome: &Fetched) -> bool {
+    outcome
+        .as_ref()
+        .map_or(true, |answer| answer.status.is_server_error())
+}
+
+/// An embedded file of the web app, as an origin would answer it: 304 when
+/// the held entry is still the current version.
+fn embedded(asset: &assets::Asset, static_seconds: u32, held: Option<Validators<'_>>) -> Stored {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, HeaderValue::from_static(asset.etag));
+    if let Ok(value) = HeaderValue::from_str(&asset_cache_control(asset.path, static_seconds)) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    label_origin(&mut headers, ASSETS_ORIGIN);
+    let current = held.is_some_and(|held| held.etag == Some(asset.etag));
+    let (status, body) = if current {
+        (StatusCode::NOT_MODIFIED, Bytes::new())
+    } else {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        );
+        (StatusCode::OK, Bytes::from_static(asset.body))
+    };
+    Stored {
+        status,
+        headers,
+        body,
         region: ASSETS_ORIGIN.into(),
+        policy: None,
     }
 }
 
 /// The answer to the client: 304 when its validators match what the edge
-/// holds, no body for `HEAD`, and the `x-cache` / `x-edge-origin` labels.
+/// holds, no body for `HEAD`, the `x-cache` / `x-edge-origin` labels, and
+/// `Age` for answers that went through the cache (RFC 9111 §5.1).
 fn answer_from(
     parts: &http::request::Parts,
     entry: &Stored,
     label: &'static str,
+    age_seconds: Option<u64>,
 ) -> Response<Bytes> {
     let preconditions = Preconditions {
         if_none_match: header_str(&parts.headers, &header::IF_NONE_MATCH),
@@ -558,9 +736,11 @@ fn answer_from(
         *response.headers_mut() = entry.headers.clone();
         response
     };
-    response
-        .headers_mut()
-        .insert(X_CACHE, HeaderValue::from_static(label));
+    let headers = response.headers_mut();
+    headers.insert(X_CACHE, HeaderValue::from_static(label));
+    if let Some(age) = age_seconds {
+        headers.insert(header::AGE, HeaderValue::from(age));
+    }
     response
 }
 

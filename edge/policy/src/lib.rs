@@ -4,11 +4,14 @@
 //! only their cache and their fetch; everything they decide comes from here,
 //! so the three behave the same and the rules are tested once:
 //!
-//! - [`routes`]: what kind of resource a path names;
-//! - [`caching`]: whether a request may be answered from the cache, under
-//!   which key, and whether (and for how long) a response may be stored;
+//! - [`routes`]: normal paths, and the caching headers of the web app's files;
+//! - [`caching`]: whether a request may be answered from the cache, and under
+//!   which key;
+//! - [`directives`] and [`freshness`]: the origin's caching headers read as
+//!   RFC 9111 / RFC 9213 say: what may be stored, for how long, and when a
+//!   stored answer may be reused, must be validated, or may stand in;
 //! - [`conditional`]: answering `If-None-Match` / `If-Modified-Since` with 304;
-//! - [`purge`]: which cached entries a write makes stale;
+//! - [`purge`]: which cached entries a write makes stale (RFC 9111 §4.4);
 //! - [`origins`]: which origin region to ask first, next, and not at all;
 //! - [`engine`]: the request flow that applies all of the above, generic over
 //!   the runtime's cache and HTTP client;
@@ -16,9 +19,12 @@
 
 pub mod assets;
 pub mod caching;
+mod coalesce;
 pub mod conditional;
 pub mod config;
+pub mod directives;
 pub mod engine;
+pub mod freshness;
 pub mod origins;
 pub mod purge;
 pub mod routes;

@@ -1,19 +1,75 @@
-//! Which cached entries a write makes stale, so the writer (and everyone
-//! else) reads the new version next: read-your-writes through the edge.
+//! Which stored responses a write makes stale (RFC 9111 §4.4), so the writer
+//! (and everyone else) reads the new version next: read-your-writes
+//! through the edge.
 
-use crate::caching::cache_key;
-use crate::routes::{self, Route};
+use crate::caching::key_of;
 
-/// The cache keys to delete after a successful `method` on `path`.
-pub fn stale_after_write(method: &str, path: &str, asset_version: &str) -> Vec<String> {
-    if !matches!(method, "PUT" | "PATCH" | "DELETE") {
+/// What the edge knows about a write and its answer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Write<'a> {
+    pub method: &'a str,
+    pub status: u16,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    /// The request's `Host`, to tell same-origin absolute URIs.
+    pub host: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub content_location: Option<&'a str>,
+}
+
+/// The cache keys to delete after `write`: the target URI, and the URIs in
+/// `Location` and `Content-Location` when they are on the same origin, once
+/// an unsafe method got a non-error answer (RFC 9111 §4.4).
+pub fn stale_after(write: &Write<'_>, asset_version: &str) -> Vec<String> {
+    let safe = matches!(write.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
+    if safe || !(200..400).contains(&write.status) {
         return Vec::new();
     }
-    let path = routes::normalise(path);
-    match routes::classify(&path) {
-        Route::UserProfile { .. } => vec![cache_key(asset_version, &path, "")],
-        _ => Vec::new(),
+    let mut keys = vec![key_of(asset_version, write.path, write.query)];
+    for reference in [write.location, write.content_location]
+        .into_iter()
+        .flatten()
+    {
+        if let Some((path, query)) = same_origin_target(reference, write.path, write.host) {
+            let key = key_of(asset_version, &path, query.as_deref());
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
     }
+    keys
+}
+
+/// Resolves a URI reference against the request target; `None` for another
+/// origin (§4.4: invalidating it would let one origin purge another's).
+fn same_origin_target(
+    reference: &str,
+    base_path: &str,
+    host: Option<&str>,
+) -> Option<(String, Option<String>)> {
+    let reference = reference.trim();
+    let relative = if let Some(rest) = reference
+        .strip_prefix("https://")
+        .or_else(|| reference.strip_prefix("http://"))
+    {
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if !host.is_some_and(|host| host.eq_ignore_ascii_case(authority)) {
+            return None;
+        }
+        if path.is_empty() { "/" } else { path }.to_owned()
+    } else if reference.starts_with("//") || reference.contains("://") {
+        return None;
+    } else if reference.starts_with('/') {
+        reference.to_owned()
+    } else {
+        let directory = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
+        format!("{directory}{reference}")
+    };
+    let relative = relative.split('#').next().unwrap_or_default();
+    Some(match relative.split_once('?') {
+        Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
+        None => (relative.to_owned(), None),
+    })
 }
 
 #[cfg(test)]
@@ -22,10 +78,21 @@ mod tests {
     use crate::caching::{lookup, Lookup};
     use crate::RequestFacts;
 
+    fn write<'a>(method: &'a str, path: &'a str) -> Write<'a> {
+        Write {
+            method,
+            status: 200,
+            path,
+            host: Some("edge.example"),
+            ..Default::default()
+        }
+    }
+
     #[test]
-    fn a_profile_write_purges_the_key_its_read_uses() {
-        for method in ["PUT", "PATCH", "DELETE"] {
-            let purged = stale_after_write(method, "/users//12", "r1");
+    fn a_write_purges_the_key_its_read_uses() {
+        // RFC 9111 §4.4: the target URI.
+        for method in ["PUT", "PATCH", "DELETE", "POST"] {
+            let purged = stale_after(&write(method, "/users//12"), "r1");
             let read = lookup(
                 &RequestFacts {
                     method: "GET",
@@ -45,9 +112,66 @@ mod tests {
     }
 
     #[test]
-    fn other_requests_purge_nothing() {
-        assert!(stale_after_write("GET", "/users/12", "r1").is_empty());
-        assert!(stale_after_write("POST", "/users", "r1").is_empty());
-        assert!(stale_after_write("PUT", "/health", "r1").is_empty());
+    fn invalidation_table() {
+        // (RFC 9111 §4.4 case, write, expected keys)
+        let cases: &[(&str, Write<'_>, &[&str])] = &[
+            (
+                "safe methods invalidate nothing",
+                write("GET", "/users/12"),
+                &[],
+            ),
+            ("OPTIONS is safe", write("OPTIONS", "/users/12"), &[]),
+            (
+                "errors invalidate nothing",
+                Write {
+                    status: 412,
+                    ..write("PUT", "/users/12")
+                },
+                &[],
+            ),
+            (
+                "redirects count as success",
+                Write {
+                    status: 303,
+                    ..write("POST", "/users/12")
+                },
+                &["/r1/users/12"],
+            ),
+            (
+                "Location, relative",
+                Write {
+                    location: Some("/users/13"),
+                    ..write("POST", "/auth/signup")
+                },
+                &["/r1/auth/signup", "/r1/users/13"],
+            ),
+            (
+                "Content-Location, same host",
+                Write {
+                    content_location: Some("http://edge.example/users/12?v=2"),
+                    ..write("PATCH", "/users/me")
+                },
+                &["/r1/users/me", "/r1/users/12?v=2"],
+            ),
+            (
+                "another host is left alone",
+                Write {
+                    location: Some("https://elsewhere.example/users/12"),
+                    ..write("PUT", "/users/12")
+                },
+                &["/r1/users/12"],
+            ),
+            (
+                "a path-relative reference",
+                Write {
+                    location: Some("13"),
+                    ..write("POST", "/users/12")
+                },
+                &["/r1/users/12", "/r1/users/13"],
+            ),
+        ];
+        for (case, write, expected) in cases {
+            assert_eq!(stale_after(write, "r1"), *expected, "{case}");
+        }
     }
 }

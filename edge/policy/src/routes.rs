@@ -1,59 +1,26 @@
-//! What kind of resource a path names, which decides its caching rules.
+//! Paths: their normal form, and the caching headers of the web app's own
+//! files (the edge is their origin, so it says how they may be cached).
 
-/// The kinds of resource the edge treats differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route<'a> {
-    /// A static asset whose file name carries a content hash
-    /// (`/assets/app.3f9a1c2b.js`): it never changes, so it is cached for a year.
-    HashedAsset,
-    /// A processed photo under `/photos/`, stored under a content-addressed key.
-    ProcessedPhoto,
-    /// The web app's entry page, which must be revalidated on every use so a
-    /// new release is picked up at once.
-    IndexPage,
-    /// Any other static file (`/favicon.ico`, `/robots.txt`).
-    StaticFile,
-    /// `GET /users/{id}`: a public profile, cached briefly.
-    UserProfile { id: &'a str },
-    /// Everything else: the API, which is not cached.
-    Api,
-}
+/// One year: the lifetime of anything whose URL changes when its content does.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// Classifies a (normalised) path.
-pub fn classify(path: &str) -> Route<'_> {
+/// The `Cache-Control` of an embedded file of the web app: content-hashed
+/// files never change; the index page is revalidated on every use so a new
+/// release is picked up at once; other files live `static_seconds`.
+pub fn asset_cache_control(path: &str, static_seconds: u32) -> String {
     if path == "/" || path == "/index.html" {
-        return Route::IndexPage;
+        return "no-cache".into();
     }
-    if let Some(file) = path.strip_prefix("/assets/") {
-        return if is_content_hashed(file) {
-            Route::HashedAsset
-        } else {
-            Route::StaticFile
-        };
+    let file = path.rsplit('/').next().unwrap_or_default();
+    if is_content_hashed(file) {
+        IMMUTABLE.into()
+    } else {
+        format!("public, max-age={static_seconds}")
     }
-    if let Some(rest) = path.strip_prefix("/photos/") {
-        if !rest.is_empty() && !rest.contains('/') && rest.contains('.') {
-            return Route::ProcessedPhoto;
-        }
-        return Route::Api;
-    }
-    if let Some(id) = path.strip_prefix("/users/") {
-        if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
-            return Route::UserProfile { id };
-        }
-        return Route::Api;
-    }
-    if matches!(
-        path,
-        "/favicon.ico" | "/robots.txt" | "/manifest.webmanifest"
-    ) {
-        return Route::StaticFile;
-    }
-    Route::Api
 }
 
 /// `name.<8+ hex digits>.ext`, the form bundlers give content-hashed files.
-fn is_content_hashed(file: &str) -> bool {
+pub fn is_content_hashed(file: &str) -> bool {
     let mut parts = file.rsplit('.');
     let (Some(_extension), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next())
     else {
@@ -91,27 +58,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classifies_paths() {
+    fn web_app_files() {
         let cases = [
-            ("/", Route::IndexPage),
-            ("/index.html", Route::IndexPage),
-            ("/assets/app.3f9a1c2b.js", Route::HashedAsset),
-            ("/assets/app.3F9A1C2BDEADBEEF.css", Route::HashedAsset),
-            ("/assets/app.js", Route::StaticFile),
-            ("/assets/app.3f9a.js", Route::StaticFile),
-            ("/assets/.3f9a1c2b.js", Route::StaticFile),
-            ("/photos/9f86d081884c7d65.webp", Route::ProcessedPhoto),
-            ("/photos", Route::Api),
-            ("/photos/123/jobs", Route::Api),
-            ("/users/12", Route::UserProfile { id: "12" }),
-            ("/users/abc", Route::Api),
-            ("/users/", Route::Api),
-            ("/users", Route::Api),
-            ("/favicon.ico", Route::StaticFile),
-            ("/health", Route::Api),
+            ("/", "no-cache"),
+            ("/index.html", "no-cache"),
+            ("/assets/app.3f9a1c2b.js", IMMUTABLE),
+            ("/assets/app.3F9A1C2BDEADBEEF.css", IMMUTABLE),
+            ("/assets/app.js", "public, max-age=3600"),
+            ("/assets/app.3f9a.js", "public, max-age=3600"),
+            ("/assets/.3f9a1c2b.js", "public, max-age=3600"),
+            ("/robots.txt", "public, max-age=3600"),
         ];
         for (path, expected) in cases {
-            assert_eq!(classify(path), expected, "{path}");
+            assert_eq!(asset_cache_control(path, 3600), expected, "{path}");
         }
     }
 

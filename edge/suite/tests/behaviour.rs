@@ -117,7 +117,7 @@ mod cases {
         );
         assert_eq!(
             first.headers()["cache-control"],
-            "public, max-age=30, stale-while-revalidate=60"
+            "public, max-age=30, stale-while-revalidate=60, stale-if-error=600"
         );
         assert_eq!(first.headers()["x-edge-origin"], "region-0");
         let first_body = first.text().await.unwrap();

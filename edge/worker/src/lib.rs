@@ -8,8 +8,15 @@
 //!
 //! What the runtime decides rather than our code: the Cache API is per data
 //! centre and keeps entries at most as long as the stored `Cache-Control`
-//! says (we store them with the engine's edge lifetime and restore the
-//! client-facing header on the way out); origin health is remembered per
+//! says. Freshness, age, validation, `Vary` and the stale extensions are the
+//! engine's (RFC 9111, shared with every edge): an entry is put with the
+//! engine's keep time as its `Cache-Control` and its reuse policy in a
+//! header, and the origin's own `Cache-Control` is restored on the way out,
+//! so the Cache API never applies its own reading of the origin's headers
+//! (it would, for instance, refuse `Set-Cookie`, which the engine strips
+//! from stored copies anyway). The Cache API's own conditional matching is
+//! not used: entries are read by URL alone and 304s are the engine's. Origin
+//! health is remembered per
 //! isolate, so a region marked down in one isolate may still be tried once by
 //! another; concurrent misses for one key are not coalesced (see `fetch`).
 
@@ -18,6 +25,7 @@ use std::cell::OnceCell;
 use bytes::Bytes;
 use millions_edge_policy::config::settings_from_vars;
 use millions_edge_policy::engine::{Client, Edge, ResponseStore, SendError, Stored, Transport};
+use millions_edge_policy::freshness::CachePolicy;
 use worker::{
     event, Cache, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result,
 };
@@ -28,6 +36,8 @@ const CACHE_HOST: &str = "https://edge-cache.millions.internal/";
 /// with the edge's own lifetime.
 const CLIENT_CACHE_CONTROL: &str = "x-edge-client-cache-control";
 const STORED_REGION: &str = "x-edge-origin";
+/// Where the entry's reuse policy (timing, lifetime, Vary fingerprint) travels.
+const STORED_POLICY: &str = "x-edge-policy";
 
 thread_local! {
     /// One engine per isolate, built on the first request from the vars.
@@ -35,7 +45,7 @@ thread_local! {
 }
 
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
     let edge = match EDGE.with(|cell| cell.get().copied()) {
         Some(edge) => edge,
         None => {
@@ -62,8 +72,12 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         continent: request.cf().and_then(|cf| cf.continent()),
     };
     let request = to_http(request).await?;
-    let answer = edge.handle(request, &client).await;
-    from_http(answer)
+    let handled = edge.handle(request, &client).await;
+    if let Some(refresh) = handled.refresh {
+        // Served stale: refresh the entry after the answer is sent.
+        ctx.wait_until(async move { edge.refresh(refresh, &client).await });
+    }
+    from_http(handled.response)
 }
 
 fn now_ms() -> u64 {
@@ -118,9 +132,11 @@ impl ResponseStore for CacheApi {
 
     async fn get(&self, key: &str) -> Option<Stored> {
         let mut response = Cache::default().get(cache_url(key), false).await.ok()??;
+        // `age` and `expires` below are the Cache API's, not the origin's.
         let mut headers = http::HeaderMap::new();
         let mut region = String::new();
         let mut client_cache_control = None;
+        let mut policy = None;
         for (name, value) in response.headers().entries() {
             match name.as_str() {
                 STORED_REGION => {
@@ -130,6 +146,7 @@ impl ResponseStore for CacheApi {
                     region = value;
                 }
                 CLIENT_CACHE_CONTROL => client_cache_control = Some(value),
+                STORED_POLICY => policy = CachePolicy::decode(&value),
                 "cache-control" | "content-length" | "cf-cache-status" | "age" | "expires" => {}
                 _ => {
                     if let (Ok(name), Ok(value)) = (
@@ -151,6 +168,7 @@ impl ResponseStore for CacheApi {
             headers,
             body: Bytes::from(body),
             region,
+            policy,
         })
     }
 
@@ -168,6 +186,9 @@ impl ResponseStore for CacheApi {
         }
         let _ = headers.set("cache-control", &format!("public, max-age={lifetime_secs}"));
         let _ = headers.set(STORED_REGION, &entry.region);
+        if let Some(policy) = entry.policy {
+            let _ = headers.set(STORED_POLICY, &policy.encode());
+        }
         let Ok(response) = Response::from_bytes(entry.body.to_vec()) else {
             return;
         };

@@ -75,6 +75,7 @@ pub fn settings_from_env() -> Result<Settings, ConfigError> {
                 .map(str::to_owned)
                 .collect(),
             trusted_proxy_hops: 0,
+            ..WebSettings::default()
         },
     };
     if let Some(hops) = number("TRUSTED_PROXY_HOPS")? {

@@ -45,6 +45,48 @@ pub struct WebSettings {
     /// can be trusted to (the edge, a load balancer); 0 when clients connect
     /// directly.
     pub trusted_proxy_hops: usize,
+    /// How long shared caches and browsers may keep public reads.
+    pub caching: PublicCaching,
+}
+
+/// The lifetimes the API gives its public reads in `Cache-Control`; the edge
+/// and browsers follow them (RFC 9111), the API's other answers say
+/// `no-store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicCaching {
+    /// Seconds a public profile (`GET /users/{id}`) is fresh.
+    pub profile_max_age: u32,
+    /// Seconds a stale profile may still be served while it is refetched.
+    pub profile_stale_while_revalidate: u32,
+    /// Seconds a stale profile may stand in while the origin fails.
+    pub profile_stale_if_error: u32,
+    /// Seconds a missing profile's 404 may be reused, so a flood of lookups
+    /// of one missing id does not all reach the store.
+    pub not_found_max_age: u32,
+}
+
+impl Default for PublicCaching {
+    fn default() -> Self {
+        Self {
+            profile_max_age: 30,
+            profile_stale_while_revalidate: 60,
+            profile_stale_if_error: 600,
+            not_found_max_age: 10,
+        }
+    }
+}
+
+impl PublicCaching {
+    pub fn profile(&self) -> String {
+        format!(
+            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+            self.profile_max_age, self.profile_stale_while_revalidate, self.profile_stale_if_error
+        )
+    }
+
+    pub fn not_found(&self) -> String {
+        format!("public, max-age={}", self.not_found_max_age)
+    }
 }
 
 /// Everything that can be tuned about an API instance.
@@ -72,6 +114,16 @@ impl ApiState {
     }
 }
 
+/// Answers that do not say how they may be cached say they may not be: the
+/// API's answers are personal or change at once unless a handler says so.
+async fn no_store_unless_said(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .entry(http::header::CACHE_CONTROL)
+        .or_insert(http::HeaderValue::from_static("no-store"));
+    response
+}
+
 fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
     tracing::debug_span!(
         "request",
@@ -95,6 +147,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_to_problem))
+        .layer(axum::middleware::map_response(no_store_unless_said))
         // Per-request spans cost microseconds on every request, so they are
         // made at DEBUG (`RUST_LOG=debug` turns them on); server errors are
         // always logged, with their request id, by `log_server_errors`.

@@ -25,7 +25,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
     )
 }
 
-/// A user with its `ETag` header.
+/// A user with its `ETag` header (after a write: not cacheable).
 fn user_response(status: StatusCode, user: StoredUser) -> Response {
     let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
     let mut response = (status, Json(user.into_user())).into_response();
@@ -47,7 +47,7 @@ pub async fn create_by_signup() -> ApiError {
     get, path = "/users/{id}", tag = "users",
     params(("id" = u64, Path, description = "The user's id")),
     responses(
-        (status = 200, body = User, headers(("ETag" = String))),
+        (status = 200, body = User, headers(("ETag" = String), ("Cache-Control" = String, description = "`public, max-age=30, stale-while-revalidate=60, stale-if-error=600`: shared caches may keep it"))),
         (status = 304, description = "Not modified since the version named in If-None-Match"),
         (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
@@ -58,13 +58,34 @@ pub async fn get_user(
     UserIdPath(id): UserIdPath,
     IfNoneMatchHeader(if_none_match): IfNoneMatchHeader,
 ) -> Result<Response, ApiError> {
-    let user = state.services.users.get(id).await?;
+    let caching = &state.web.caching;
+    let user = match state.services.users.get(id).await {
+        Ok(user) => user,
+        Err(error) => {
+            let mut response = ApiError::from(error).into_response();
+            if response.status() == StatusCode::NOT_FOUND {
+                let lifetime = HeaderValue::from_str(&caching.not_found()).expect("ASCII");
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, lifetime);
+            }
+            return Ok(response);
+        }
+    };
+    // A public read: shared caches may keep it (RFC 9111); a 304 carries
+    // the same Cache-Control so a cache validating its copy refreshes it.
+    let lifetime = HeaderValue::from_str(&caching.profile()).expect("ASCII");
     let not_modified = if_none_match.is_some_and(|value| if_none_match_hits(&value, user.version));
-    if not_modified {
+    let mut response = if not_modified {
         let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
-    }
-    Ok(user_response(StatusCode::OK, user))
+        (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response()
+    } else {
+        user_response(StatusCode::OK, user)
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, lifetime);
+    Ok(response)
 }
 
 /// Replaces a user's whole profile. With `If-Match`, only if unchanged since read.

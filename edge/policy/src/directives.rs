@@ -1,0 +1,205 @@
+//! Reading `Cache-Control` and its CDN-targeted form (`CDN-Cache-Control`,
+//! RFC 9213) into directives, once per message, so the freshness rules work
+//! on names and numbers instead of re-scanning header text.
+
+use http::header::{HeaderMap, HeaderName};
+
+/// The CDN-targeted field (RFC 9213 §3); when present and valid it replaces
+/// `Cache-Control` and `Expires` for this cache (RFC 9213 §2.2).
+pub const CDN_CACHE_CONTROL: HeaderName = HeaderName::from_static("cdn-cache-control");
+
+/// Larger delta-seconds are read as this (RFC 9111 §1.2.2).
+const DELTA_SECONDS_CAP: u64 = 2_147_483_648;
+
+/// The directives of one message's cache field(s), in order of appearance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives<'a> {
+    items: Vec<(&'a str, Option<&'a str>)>,
+}
+
+impl<'a> Directives<'a> {
+    /// Parses every field line of `name` in `headers` (RFC 9110 §5.3: the
+    /// lines of one field are one comma-separated list).
+    pub fn of(headers: &'a HeaderMap, name: &HeaderName) -> Self {
+        let mut directives = Self::default();
+        for line in headers.get_all(name) {
+            if let Ok(text) = line.to_str() {
+                directives.extend(text);
+            }
+        }
+        directives
+    }
+
+    /// Parses one field value.
+    pub fn parse(text: &'a str) -> Self {
+        let mut directives = Self::default();
+        directives.extend(text);
+        directives
+    }
+
+    fn extend(&mut self, text: &'a str) {
+        for item in split_outside_quotes(text) {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            let (name, value) = match item.split_once('=') {
+                Some((name, value)) => (name.trim(), Some(unquote(value.trim()))),
+                None => (item, None),
+            };
+            self.items.push((name, value));
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// `None` when absent, `Some(None)` when present without an argument.
+    pub fn argument(&self, name: &str) -> Option<Option<&'a str>> {
+        self.items
+            .iter()
+            .find(|(item, _)| item.eq_ignore_ascii_case(name))
+            .map(|(_, value)| *value)
+    }
+
+    /// Whether the directive is present, with or without an argument.
+    pub fn has(&self, name: &str) -> bool {
+        self.argument(name).is_some()
+    }
+
+    /// A delta-seconds argument (`max-age=60`). A present but unreadable
+    /// argument reads as 0, so the response counts as stale, as RFC 9111
+    /// §4.2.1 advises for invalid freshness information.
+    pub fn seconds(&self, name: &str) -> Option<u64> {
+        let value = self.argument(name)?;
+        Some(value.map_or(0, parse_delta_seconds))
+    }
+
+    /// For `no-cache` and `private`: `None` when absent, `Some([])` when
+    /// present without field names (the whole response), otherwise the
+    /// lowercased names it applies to (RFC 9111 §5.2.2.4, §5.2.2.7).
+    pub fn field_names(&self, name: &str) -> Option<Vec<String>> {
+        let value = self.argument(name)?;
+        Some(value.map_or_else(Vec::new, |list| {
+            list.split(',')
+                .map(|field| field.trim().to_ascii_lowercase())
+                .filter(|field| !field.is_empty())
+                .collect()
+        }))
+    }
+}
+
+/// The directives this cache obeys for a response: the CDN-targeted field
+/// when it holds any directive, else `Cache-Control` (RFC 9213 §2.2). The
+/// flag says whether the targeted field was used (it also overrides `Expires`).
+pub fn for_shared_cache(headers: &HeaderMap) -> (Directives<'_>, bool) {
+    let targeted = Directives::of(headers, &CDN_CACHE_CONTROL);
+    if targeted.is_empty() {
+        (Directives::of(headers, &http::header::CACHE_CONTROL), false)
+    } else {
+        (targeted, true)
+    }
+}
+
+fn parse_delta_seconds(text: &str) -> u64 {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    text.parse::<u64>()
+        .map_or(DELTA_SECONDS_CAP, |n| n.min(DELTA_SECONDS_CAP))
+}
+
+fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(value)
+}
+
+/// Splits at commas that are not inside a quoted string, so
+/// `no-cache="set-cookie, x-a", max-age=5` is two directives.
+fn split_outside_quotes(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut pieces = Vec::new();
+    for (index, byte) in text.bytes().enumerate() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                pieces.push(&text[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces.into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn reads_names_arguments_and_quoted_lists() {
+        let d = Directives::parse(
+            r#"Public, MAX-AGE=60, no-cache="Set-Cookie, X-Tag", s-maxage="30", private"#,
+        );
+        assert!(d.has("public"));
+        assert_eq!(d.seconds("max-age"), Some(60));
+        assert_eq!(d.seconds("s-maxage"), Some(30));
+        assert_eq!(
+            d.field_names("no-cache"),
+            Some(vec!["set-cookie".to_owned(), "x-tag".to_owned()])
+        );
+        assert_eq!(d.field_names("private"), Some(vec![]));
+        assert_eq!(d.field_names("no-store"), None);
+    }
+
+    #[test]
+    fn invalid_or_huge_delta_seconds() {
+        // RFC 9111 §4.2.1: invalid freshness information reads as stale.
+        assert_eq!(
+            Directives::parse("max-age=soon").seconds("max-age"),
+            Some(0)
+        );
+        assert_eq!(Directives::parse("max-age=-5").seconds("max-age"), Some(0));
+        assert_eq!(Directives::parse("max-age").seconds("max-age"), Some(0));
+        // RFC 9111 §1.2.2: values past 2^31 are read as 2^31.
+        assert_eq!(
+            Directives::parse("max-age=99999999999999999999").seconds("max-age"),
+            Some(DELTA_SECONDS_CAP)
+        );
+    }
+
+    #[test]
+    fn every_field_line_counts() {
+        let mut headers = HeaderMap::new();
+        headers.append("cache-control", HeaderValue::from_static("public"));
+        headers.append("cache-control", HeaderValue::from_static("max-age=5"));
+        let d = Directives::of(&headers, &http::header::CACHE_CONTROL);
+        assert!(d.has("public"));
+        assert_eq!(d.seconds("max-age"), Some(5));
+    }
+
+    #[test]
+    fn the_cdn_targeted_field_wins_when_present() {
+        // RFC 9213 §2.2.
+        let mut headers = HeaderMap::new();
+        headers.insert("cache-control", HeaderValue::from_static("max-age=5"));
+        let (d, targeted) = for_shared_cache(&headers);
+        assert_eq!((d.seconds("max-age"), targeted), (Some(5), false));
+        headers.insert("cdn-cache-control", HeaderValue::from_static("max-age=600"));
+        let (d, targeted) = for_shared_cache(&headers);
+        assert_eq!((d.seconds("max-age"), targeted), (Some(600), true));
+        // An empty targeted field is ignored.
+        headers.insert("cdn-cache-control", HeaderValue::from_static(" "));
+        assert_eq!(for_shared_cache(&headers).0.seconds("max-age"), Some(5));
+    }
+}
