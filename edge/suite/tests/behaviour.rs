@@ -311,6 +311,41 @@ mod cases {
         restarted.stop().await;
     }
 
+    pub async fn a_missing_profile_is_remembered_briefly(s: Setup) {
+        // The API says `public, max-age=10` on a 404; the edge obeys.
+        let before = s.origins.requests();
+        for expected in ["MISS", s.repeat_label()] {
+            let response = s.get("/users/987654321", &[]).await;
+            assert_eq!(
+                (response.status().as_u16(), cache_of(&response).as_str()),
+                (404, expected)
+            );
+            assert_eq!(response.headers()["cache-control"], "public, max-age=10");
+        }
+        let fetched = s.origins.requests() - before;
+        assert_eq!(fetched, if s.edge.kind.caches() { 1 } else { 2 });
+    }
+
+    pub async fn a_stored_answer_stands_in_when_every_region_fails(mut s: Setup) {
+        // The profile says `stale-if-error=600` (RFC 5861): with every
+        // region down, a request that asks for validation gets the stored copy.
+        let (path, _) = s.create_user().await;
+        s.get(&path, &[]).await;
+        for region in std::mem::take(&mut s.origins.regions) {
+            region.stop().await;
+        }
+        let response = s.get(&path, &[("cache-control", "max-age=0")]).await;
+        if s.edge.kind.caches() {
+            assert_eq!(
+                (response.status().as_u16(), cache_of(&response).as_str()),
+                (200, "STALE")
+            );
+            assert!(response.headers().contains_key("age"));
+        } else {
+            assert_eq!(response.status(), 502);
+        }
+    }
+
     pub async fn a_post_refused_by_a_stopped_region(mut s: Setup) {
         s.origins.regions.remove(0).stop().await;
         let response = s.signup().await;
@@ -385,6 +420,8 @@ macro_rules! behaviour {
                 concurrent_misses_share_one_origin_fetch,
                 requests_fail_over_to_the_next_region_and_come_back,
                 a_post_refused_by_a_stopped_region,
+                a_missing_profile_is_remembered_briefly,
+                a_stored_answer_stands_in_when_every_region_fails,
             ]);
         )*
     };
