@@ -758,3 +758,7 @@ fn problem_response(problem: &Problem) -> Response<Bytes> {
 fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

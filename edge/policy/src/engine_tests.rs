@@ -1,0 +1,321 @@
+//! The engine's request flow against an in-memory store and a scripted
+//! origin: the parts of RFC 9111 that need more than one exchange.
+
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use super::*;
+
+thread_local! {
+    /// Each test runs on its own thread (current-thread runtime), so each
+    /// has its own clock.
+    static NOW: Cell<u64> = const { Cell::new(1_800_000_000_000) };
+}
+
+fn now_ms() -> u64 {
+    NOW.with(Cell::get)
+}
+
+fn advance(seconds: u64) {
+    NOW.with(|now| now.set(now.get() + seconds * 1000));
+}
+
+#[derive(Default)]
+struct MemoryStore(Mutex<HashMap<String, Stored>>);
+
+impl ResponseStore for MemoryStore {
+    type Entry = Stored;
+    type Ticket = ();
+
+    fn ticket(&self) {}
+
+    async fn get(&self, key: &str) -> Option<Stored> {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+
+    async fn put(&self, key: String, entry: Stored, _: u32, _: ()) {
+        self.0.lock().unwrap().insert(key, entry);
+    }
+
+    async fn purge(&self, keys: &[String]) {
+        let mut entries = self.0.lock().unwrap();
+        for key in keys {
+            entries.remove(key);
+        }
+    }
+}
+
+/// Answers from a script, in order, and remembers what it was sent.
+#[derive(Default)]
+struct ScriptedOrigin {
+    answers: Mutex<VecDeque<Response<Bytes>>>,
+    seen: Mutex<Vec<Request<Bytes>>>,
+}
+
+impl Transport for &ScriptedOrigin {
+    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, SendError> {
+        self.seen.lock().unwrap().push(request);
+        self.answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .ok_or_else(|| SendError::NotSent("connection refused".into()))
+    }
+}
+
+fn answer(status: u16, headers: &[(&str, &str)], body: &'static str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(body.as_bytes()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap();
+    for (name, value) in headers {
+        response.headers_mut().append(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    response
+}
+
+fn edge(origin: &ScriptedOrigin) -> Edge<MemoryStore, &ScriptedOrigin> {
+    let settings = EdgeSettings {
+        asset_version: "r1".into(),
+        static_seconds: 3600,
+        origins: vec![Origin {
+            region: "region-0".into(),
+            url: "http://origin.test".into(),
+            near: Vec::new(),
+        }],
+        default_continent: None,
+        failure_threshold: 100,
+        cooldown_ms: 1,
+        balance: false,
+        coalesce_misses: true,
+    };
+    Edge::new(settings, MemoryStore::default(), origin, now_ms)
+}
+
+fn script(origin: &ScriptedOrigin, answers: Vec<Response<Bytes>>) {
+    origin.answers.lock().unwrap().extend(answers);
+}
+
+async fn send(
+    edge: &Edge<MemoryStore, &ScriptedOrigin>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Handled {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    edge.handle(request.body(Bytes::new()).unwrap(), &Client::default())
+        .await
+}
+
+fn label(handled: &Handled) -> &str {
+    handled.response.headers()["x-cache"].to_str().unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_304_freshens_the_stored_fields() {
+    // RFC 9111 §4.3.1 and §4.3.4.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![
+            answer(
+                200,
+                &[
+                    ("cache-control", "max-age=10"),
+                    ("etag", "\"a\""),
+                    ("x-version", "1"),
+                ],
+                "body",
+            ),
+            answer(
+                304,
+                &[
+                    ("cache-control", "max-age=10"),
+                    ("etag", "\"a\""),
+                    ("x-version", "2"),
+                ],
+                "",
+            ),
+        ],
+    );
+    assert_eq!(label(&send(&edge, "GET", "/doc", &[]).await), "MISS");
+    advance(11);
+    let handled = send(&edge, "GET", "/doc", &[]).await;
+    assert_eq!(label(&handled), "REVALIDATED");
+    assert_eq!(handled.response.status(), 200);
+    assert_eq!(handled.response.headers()["x-version"], "2");
+    assert_eq!(handled.response.body(), "body");
+    let validation = origin.seen.lock().unwrap()[1].headers()["if-none-match"].clone();
+    assert_eq!(validation, "\"a\"");
+    // Freshened for another ten seconds.
+    advance(5);
+    assert_eq!(label(&send(&edge, "GET", "/doc", &[]).await), "HIT");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn only_if_cached_never_reaches_the_origin() {
+    // RFC 9111 §5.2.1.7.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    let handled = send(&edge, "GET", "/doc", &[("cache-control", "only-if-cached")]).await;
+    assert_eq!(handled.response.status(), 504);
+    script(
+        &origin,
+        vec![answer(200, &[("cache-control", "max-age=10")], "body")],
+    );
+    send(&edge, "GET", "/doc", &[]).await;
+    let handled = send(&edge, "GET", "/doc", &[("cache-control", "only-if-cached")]).await;
+    assert_eq!(
+        (handled.response.status().as_u16(), label(&handled)),
+        (200, "HIT")
+    );
+    advance(11);
+    let handled = send(&edge, "GET", "/doc", &[("cache-control", "only-if-cached")]).await;
+    assert_eq!(
+        handled.response.status(),
+        504,
+        "stale and not allowed to validate"
+    );
+    assert_eq!(origin.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn stale_while_revalidate_answers_then_refreshes() {
+    // RFC 5861 §3.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![
+            answer(
+                200,
+                &[("cache-control", "max-age=10, stale-while-revalidate=30")],
+                "v1",
+            ),
+            answer(
+                200,
+                &[("cache-control", "max-age=10, stale-while-revalidate=30")],
+                "v2",
+            ),
+        ],
+    );
+    send(&edge, "GET", "/doc", &[]).await;
+    advance(15);
+    let handled = send(&edge, "GET", "/doc", &[]).await;
+    assert_eq!(
+        (label(&handled), handled.response.body().as_ref()),
+        ("STALE", &b"v1"[..])
+    );
+    assert_eq!(handled.response.headers()["age"], "15");
+    edge.refresh(
+        handled.refresh.expect("a refresh is handed out"),
+        &Client::default(),
+    )
+    .await;
+    let handled = send(&edge, "GET", "/doc", &[]).await;
+    assert_eq!(
+        (label(&handled), handled.response.body().as_ref()),
+        ("HIT", &b"v2"[..])
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_write_invalidates_its_target_and_location() {
+    // RFC 9111 §4.4.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    let cacheable = || answer(200, &[("cache-control", "max-age=60")], "read");
+    script(&origin, vec![cacheable(), cacheable()]);
+    send(&edge, "GET", "/items/1", &[]).await;
+    send(&edge, "GET", "/items/2", &[]).await;
+    script(&origin, vec![answer(201, &[("location", "/items/2")], "")]);
+    send(&edge, "POST", "/items/1", &[]).await;
+    script(&origin, vec![cacheable(), cacheable()]);
+    assert_eq!(label(&send(&edge, "GET", "/items/1", &[]).await), "MISS");
+    assert_eq!(label(&send(&edge, "GET", "/items/2", &[]).await), "MISS");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn credentialed_answers_are_shared_only_when_public() {
+    // RFC 9111 §3.5.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    let bearer = [("authorization", "Bearer t")];
+    script(
+        &origin,
+        vec![answer(200, &[("cache-control", "max-age=60")], "mine")],
+    );
+    assert_eq!(label(&send(&edge, "GET", "/a", &bearer).await), "BYPASS");
+    script(
+        &origin,
+        vec![answer(
+            200,
+            &[("cache-control", "public, max-age=60")],
+            "everyone's",
+        )],
+    );
+    send(&edge, "GET", "/b", &bearer).await;
+    script(
+        &origin,
+        vec![answer(200, &[("cache-control", "max-age=60")], "anonymous")],
+    );
+    assert_eq!(label(&send(&edge, "GET", "/a", &[]).await), "MISS");
+    assert_eq!(label(&send(&edge, "GET", "/b", &[]).await), "HIT");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn set_cookie_is_never_replayed_from_the_cache() {
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![answer(
+            200,
+            &[
+                ("cache-control", "public, max-age=60"),
+                ("set-cookie", "id=1"),
+            ],
+            "x",
+        )],
+    );
+    let first = send(&edge, "GET", "/c", &[]).await;
+    assert!(
+        first.response.headers().contains_key("set-cookie"),
+        "the requester gets its cookie"
+    );
+    let second = send(&edge, "GET", "/c", &[]).await;
+    assert_eq!(label(&second), "HIT");
+    assert!(!second.response.headers().contains_key("set-cookie"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn vary_keeps_one_variant_per_url() {
+    // RFC 9111 §4.1: a stored answer serves only matching requests.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    let varied = |body| {
+        answer(
+            200,
+            &[("cache-control", "max-age=60"), ("vary", "accept-language")],
+            body,
+        )
+    };
+    script(&origin, vec![varied("en"), varied("fr")]);
+    send(&edge, "GET", "/v", &[("accept-language", "en")]).await;
+    let en = send(&edge, "GET", "/v", &[("accept-language", "en")]).await;
+    assert_eq!(
+        (label(&en), en.response.body().as_ref()),
+        ("HIT", &b"en"[..])
+    );
+    let fr = send(&edge, "GET", "/v", &[("accept-language", "fr")]).await;
+    assert_eq!(
+        (label(&fr), fr.response.body().as_ref()),
+        ("MISS", &b"fr"[..])
+    );
+}
