@@ -74,7 +74,11 @@ pub struct StoreArgs {
     pub data_dir: PathBuf,
     /// Prefix of the AWS resource names (aws backend): the tables PREFIX-users,
     /// PREFIX-logins, PREFIX-sessions, PREFIX-rate-limits, PREFIX-jobs, the
-    /// bucket PREFIX-photos and the queues PREFIX-photo-jobs(-dlq).
+    /// bucket PREFIX-photos and the queues PREFIX-photo-jobs(-dlq). When
+    /// USERS_TABLE is set, every name is read from the environment instead
+    /// (USERS_TABLE, LOGINS_TABLE, SESSIONS_TABLE, RATE_LIMITS_TABLE,
+    /// JOBS_TABLE, PHOTOS_BUCKET, JOBS_QUEUE_URL, JOBS_DLQ_URL), as Terraform
+    /// sets them on the functions.
     #[arg(
         long,
         env = "MILLIONS_TABLE_PREFIX",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use millions_api::{ApiState, Settings, WebSettings};
 use millions_core::auth::{AuthSettings, Limit, LoginLimits, SessionLifetimes};
-use millions_core::photos::{JobQueue, JobRunner, QueueSettings};
+use millions_core::photos::{JobQueue, QueueSettings};
 use millions_core::{Clock, Ports};
 use millions_edge_local::EdgeConfig;
 use millions_edge_policy::origins::Origin;
@@ -44,7 +44,7 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         let _ = stop.send(());
     });
     let first_node = args.node_id.unwrap_or_else(random_node_id);
-    let pool = worker_pool(&stack, &args.jobs, queue_settings);
+    let pool = worker_pool(&stack, store.backend, &args.jobs, queue_settings);
     let local_routes = crate::uploads::routes(
         stack.local_blobs.clone(),
         Arc::clone(&stack.queue),
@@ -116,15 +116,14 @@ fn queue_settings(jobs: &JobArgs) -> anyhow::Result<QueueSettings> {
     })
 }
 
-fn worker_pool(stack: &Stack, jobs: &JobArgs, queue: QueueSettings) -> WorkerPool {
-    let photos = &stack.ports.photos;
-    let runner = JobRunner::new(
-        Arc::clone(&photos.jobs),
-        Arc::clone(&photos.blobs),
-        Arc::new(millions_imaging::ImageTools::default()),
-        Arc::clone(&stack.ports.clock),
-        queue,
-    );
+fn worker_pool(
+    stack: &Stack,
+    backend: Backend,
+    jobs: &JobArgs,
+    queue: QueueSettings,
+) -> WorkerPool {
+    let runner =
+        millions_imaging::job_runner(&stack.ports.photos, Arc::clone(&stack.ports.clock), queue);
     let max_workers = jobs
         .workers_max
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |cpus| cpus.get()))
@@ -136,6 +135,10 @@ fn worker_pool(stack: &Stack, jobs: &JobArgs, queue: QueueSettings) -> WorkerPoo
             max_workers,
             idle: Duration::from_secs(jobs.worker_idle_secs),
             job_timeout: Duration::from_secs_f64(jobs.job_timeout_secs),
+            tick: match backend {
+                Backend::Local => crate::workers::LOCAL_TICK,
+                Backend::Aws => crate::workers::REMOTE_TICK,
+            },
         },
     )
 }
@@ -248,10 +251,18 @@ pub async fn open_stack(
                 Deployment::provision(&config, &store.table_prefix, queue)
                     .await
                     .context("cannot create the AWS resources")?
+            } else if std::env::var_os("USERS_TABLE").is_some() {
+                // Names set one by one, as Terraform sets them on the functions.
+                Deployment::from_env().context("some resource names are missing")?
             } else {
-                Deployment::from_env().context(
-                    "name the resources in the environment, or pass --create-tables to make them",
-                )?
+                Deployment::find(&config, &store.table_prefix)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "cannot find the resources named {}-*; pass --create-tables to make them",
+                            store.table_prefix
+                        )
+                    })?
             };
             tracing::info!(users = %deployment.tables.users, bucket = %deployment.bucket, queue = %deployment.queue_url, "data in AWS");
             let ports = deployment.ports(&config, clock);

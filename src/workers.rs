@@ -15,8 +15,11 @@ use millions_core::photos::{Delivery, JobQueue, JobRunner, RunOutcome};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// How often the pool looks at the backlog.
-const TICK: Duration = Duration::from_millis(250);
+/// How often the pool looks at the backlog of the embedded queue (a local
+/// read); on SQS each look is a `GetQueueAttributes` call, so the stack
+/// passes a slower tick there (see `serve::worker_pool`).
+pub const LOCAL_TICK: Duration = Duration::from_millis(250);
+pub const REMOTE_TICK: Duration = Duration::from_secs(5);
 /// How long an idle worker waits on the queue before asking again.
 const RECEIVE_WAIT: Duration = Duration::from_secs(1);
 
@@ -27,6 +30,8 @@ pub struct PoolSettings {
     pub idle: Duration,
     /// A job running longer than this is abandoned (and redelivered).
     pub job_timeout: Duration,
+    /// How often the pool reads the backlog to decide its size.
+    pub tick: Duration,
 }
 
 /// How many workers run and how many of them hold a job.
@@ -60,7 +65,7 @@ impl WorkerPool {
     /// Runs until `stopping` fires, then lets each worker finish its job.
     pub async fn run(self, mut stopping: watch::Receiver<()>) {
         let mut workers = JoinSet::new();
-        let mut ticks = tokio::time::interval(TICK);
+        let mut ticks = tokio::time::interval(self.settings.tick);
         loop {
             tokio::select! {
                 _ = stopping.changed() => break,

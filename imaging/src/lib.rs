@@ -17,8 +17,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use millions_core::photos::{
-    Dimensions, ImageError, ImageInspector, ImageProcessor, JobSpec, MediaType, ProcessedImage,
+    Dimensions, ImageError, ImageInspector, ImageProcessor, JobRunner, JobSpec, MediaType,
+    PhotoPorts, ProcessedImage, QueueSettings,
 };
+use millions_core::Clock;
 
 pub use decode::{decode, DecodeLimits};
 pub use pipeline::run_pipeline;
@@ -33,6 +35,18 @@ impl ImageTools {
     pub fn new(limits: DecodeLimits) -> Self {
         Self { limits }
     }
+}
+
+/// The job runner every worker uses (the Lambda and the local pool): the
+/// deployment's jobs and blobs, these image tools, and the queue's settings.
+pub fn job_runner(photos: &PhotoPorts, clock: Arc<dyn Clock>, queue: QueueSettings) -> JobRunner {
+    JobRunner::new(
+        Arc::clone(&photos.jobs),
+        Arc::clone(&photos.blobs),
+        Arc::new(ImageTools::default()),
+        clock,
+        queue,
+    )
 }
 
 impl ImageInspector for ImageTools {

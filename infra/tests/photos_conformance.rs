@@ -105,36 +105,18 @@ fn owner() -> UserId {
 }
 
 fn job(photo: PhotoId) -> Job {
-    let spec = millions_core::photos::parse_job_spec(
-        serde_json::json!({"operations": [{"op": "thumbnail", "size": 32}, {"op": "resize", "width": 64}]}),
-        Dimensions::new(128, 96),
-    )
-    .unwrap();
-    Job {
-        id: JobId::from_random(rand_bits()),
-        owner: owner(),
+    millions_testkit::photos::queued_job(
+        JobId::from_random(rand_bits()),
+        owner(),
         photo,
-        original: Dimensions::new(128, 96),
-        spec,
-        state: JobState::Queued,
-        attempts: 0,
-        created_at_ms: 1_795_737_600_000,
-        updated_at_ms: 1_795_737_600_000,
-    }
+        Dimensions::new(128, 96),
+        serde_json::json!([{"op": "thumbnail", "size": 32}, {"op": "resize", "width": 64}]),
+    )
 }
 
 fn rand_bits() -> u128 {
     use millions_core::auth::Randomness;
     millions_infra::OsRandomness.id128()
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut bytes, image::ImageFormat::Jpeg)
-        .unwrap();
-    bytes.into_inner()
 }
 
 mod cases {
@@ -300,7 +282,7 @@ mod cases {
 
     pub async fn an_upload_slot_accepts_exactly_what_it_signed(photos: Photos) {
         let key = BlobKey::original(owner(), PhotoId::from_random(4));
-        let body = jpeg(16, 16);
+        let body = millions_testkit::photos::jpeg(16, 16);
         let slot = photos
             .blobs
             .upload_slot(
@@ -395,7 +377,7 @@ mod cases {
             .blobs
             .put(
                 &BlobKey::original(owner(), photo),
-                jpeg(128, 96),
+                millions_testkit::photos::jpeg(128, 96),
                 "image/jpeg",
             )
             .await
@@ -440,7 +422,7 @@ mod cases {
 
     pub async fn a_corrupt_original_fails_with_a_reason_and_is_not_retried(photos: Photos) {
         let photo = PhotoId::from_random(rand_bits());
-        let mut original = jpeg(128, 96);
+        let mut original = millions_testkit::photos::jpeg(128, 96);
         original.truncate(original.len() / 2);
         photos
             .blobs

@@ -131,6 +131,12 @@ impl TestStack {
         self.child.wait().unwrap();
     }
 
+    /// GETs `path` anonymously and reads the answer as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     /// Signs up with `body` (profile, email and password).
     pub async fn signup(&self, body: &Value) -> reqwest::Response {
         self.client

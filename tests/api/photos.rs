@@ -4,26 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use image::{DynamicImage, ImageFormat, RgbImage};
+use image::ImageFormat;
 use serde_json::{json, Value};
 
 use crate::helpers::{data_dir, expect_problem, TestStack};
 
 /// A photo-like JPEG: smooth gradients and some texture.
-fn photo(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([
-            (x * 255 / width) as u8,
-            (y * 255 / height) as u8,
-            ((x ^ y) % 64) as u8 + 96,
-        ])
-    });
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(image)
-        .write_to(&mut bytes, ImageFormat::Jpeg)
-        .unwrap();
-    bytes.into_inner()
-}
+use millions_testkit::photos::jpeg as photo;
 
 struct Client<'a> {
     stack: &'a TestStack,
@@ -393,15 +380,7 @@ async fn a_poison_message_reaches_the_dead_letter_queue_and_its_job_fails() {
     let job_id = status_url.trim_start_matches("/jobs/");
     let start = Instant::now();
     loop {
-        let queue: Value = stack
-            .client
-            .get(stack.url("/_local/queue"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let queue: Value = stack.get_json("/_local/queue").await;
         if queue["deadLetters"]
             .as_array()
             .unwrap()
@@ -444,15 +423,7 @@ async fn the_worker_pool_grows_with_the_backlog_and_shrinks_when_idle() {
     let mut most_workers = 0;
     let start = Instant::now();
     loop {
-        let queue: Value = stack
-            .client
-            .get(stack.url("/_local/queue"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let queue: Value = stack.get_json("/_local/queue").await;
         let workers = queue["workers"].as_u64().unwrap();
         most_workers = most_workers.max(workers);
         assert!(workers <= 3, "{queue}");

@@ -36,11 +36,8 @@ pub fn runner(
     deployment: &Deployment,
     queue: QueueSettings,
 ) -> JobRunner {
-    let photos = deployment.photo_ports(config);
-    JobRunner::new(
-        photos.jobs,
-        photos.blobs,
-        Arc::new(millions_imaging::ImageTools::default()),
+    millions_imaging::job_runner(
+        &deployment.photo_ports(config),
         Arc::new(SystemClock),
         queue,
     )

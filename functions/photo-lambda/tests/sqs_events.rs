@@ -4,21 +4,10 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use millions_core::auth::Randomness;
-use millions_core::photos::{
-    parse_job_spec, BlobKey, Dimensions, Job, JobId, JobState, PhotoId, QueueSettings,
-};
+use millions_core::photos::{BlobKey, Dimensions, JobId, JobState, PhotoId, QueueSettings};
 use millions_core::UserId;
 use millions_infra::aws::Deployment;
 use millions_infra::OsRandomness;
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 90]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut bytes, image::ImageFormat::Jpeg)
-        .unwrap();
-    bytes.into_inner()
-}
 
 async fn queued_job(
     deployment: &Deployment,
@@ -33,22 +22,13 @@ async fn queued_job(
         .put(&BlobKey::original(owner, photo), original, "image/jpeg")
         .await
         .unwrap();
-    let size = Dimensions::new(320, 240);
-    let job = Job {
-        id: JobId::from_random(OsRandomness.id128()),
+    let job = millions_testkit::photos::queued_job(
+        JobId::from_random(OsRandomness.id128()),
         owner,
         photo,
-        original: size,
-        spec: parse_job_spec(
-            serde_json::json!({"operations": [{"op": "resize", "width": 160}]}),
-            size,
-        )
-        .unwrap(),
-        state: JobState::Queued,
-        attempts: 0,
-        created_at_ms: 1_795_737_600_000,
-        updated_at_ms: 1_795_737_600_000,
-    };
+        Dimensions::new(320, 240),
+        serde_json::json!([{"op": "resize", "width": 160}]),
+    );
     photos.jobs.insert(&job).await.unwrap();
     job.id
 }
@@ -63,8 +43,13 @@ async fn a_batch_reports_only_the_message_that_must_be_retried() {
     )
     .await
     .unwrap();
-    let good = queued_job(&deployment, &config, jpeg(320, 240)).await;
-    let mut corrupt = jpeg(320, 240);
+    let good = queued_job(
+        &deployment,
+        &config,
+        millions_testkit::photos::jpeg(320, 240),
+    )
+    .await;
+    let mut corrupt = millions_testkit::photos::jpeg(320, 240);
     corrupt.truncate(corrupt.len() / 2);
     let corrupt = queued_job(&deployment, &config, corrupt).await;
 

@@ -19,7 +19,7 @@ pub use dynamodb_sessions::DynamoSessions;
 pub use dynamodb_users::DynamoUsers;
 pub use ports::{s3_client, Deployment, MissingSetting};
 pub use s3_blobs::S3Blobs;
-pub use sqs_queue::{create_queues_if_missing, QueueNames, SqsQueue};
+pub use sqs_queue::{create_queues_if_missing, find_queues, QueueNames, SqsQueue};
 pub use tables::{
     create_tables_if_missing, MissingTableName, TableNames, COUNTERS_KEY, EXPIRES_AT, JOBS_KEY,
     LOGINS_KEY, SESSIONS_KEY, USERS_KEY,

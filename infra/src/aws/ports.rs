@@ -8,7 +8,7 @@ use millions_core::photos::{PhotoPorts, QueueSettings};
 use millions_core::{Clock, Ports, StoreError};
 
 use super::{
-    create_queues_if_missing, create_tables_if_missing, DynamoJobs, DynamoRateLimits,
+    create_queues_if_missing, create_tables_if_missing, find_queues, DynamoJobs, DynamoRateLimits,
     DynamoSessions, DynamoUsers, QueueNames, S3Blobs, SqsQueue, TableNames,
 };
 use crate::{Argon2Passwords, OsRandomness};
@@ -64,6 +64,20 @@ impl Deployment {
         Ok(Self {
             tables,
             bucket,
+            queue_url: queues.queue_url().to_owned(),
+            dead_letter_url: queues.dead_letter_url().to_owned(),
+        })
+    }
+
+    /// The existing resources named after `prefix`, as `provision` makes
+    /// them: the queues are looked up by name (`GetQueueUrl`), which fails
+    /// clearly when they do not exist.
+    pub async fn find(config: &aws_config::SdkConfig, prefix: &str) -> Result<Self, StoreError> {
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let queues = find_queues(&sqs, &QueueNames::with_prefix(prefix)).await?;
+        Ok(Self {
+            tables: TableNames::with_prefix(prefix),
+            bucket: format!("{prefix}-photos"),
             queue_url: queues.queue_url().to_owned(),
             dead_letter_url: queues.dead_letter_url().to_owned(),
         })

@@ -60,6 +60,25 @@ impl QueueNames {
     }
 }
 
+/// Finds the job queue and its dead-letter queue by name (`GetQueueUrl`).
+pub async fn find_queues(client: &Client, names: &QueueNames) -> Result<SqsQueue, StoreError> {
+    let mut urls = Vec::with_capacity(2);
+    for name in [&names.jobs, &names.dead_letters] {
+        let url = client
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|error| failed(error.into_service_error()))?
+            .queue_url
+            .unwrap_or_default();
+        urls.push(url);
+    }
+    let dead_letter_url = urls.pop().unwrap_or_default();
+    let queue_url = urls.pop().unwrap_or_default();
+    Ok(SqsQueue::new(client.clone(), queue_url, dead_letter_url))
+}
+
 /// Creates the job queue and its dead-letter queue (or finds them) with the
 /// redrive policy Terraform sets in the cloud; returns the ready adapter.
 pub async fn create_queues_if_missing(

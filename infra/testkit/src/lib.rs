@@ -3,9 +3,10 @@
 //! [`moto`] runs the moto AWS emulator (from PyPI) on a free port of
 //! 127.0.0.1, installing it into the repository's `.venv` the first time, so
 //! adapters are tested through the official AWS SDK against a real HTTP API
-//! rather than a mocked client.
+//! rather than a mocked client. [`photos`] has the photo fixtures.
 
 mod moto;
+pub mod photos;
 
 pub use moto::{moto, unique_name, Moto, MOTO_VERSION};
 
