@@ -50,18 +50,22 @@ pub fn lookup(request: &RequestFacts<'_>, asset_version: &str) -> Lookup {
 /// query with its parameters ordered by name (parameters of one name keep
 /// their order, which may matter to the origin).
 pub fn key_of(asset_version: &str, path: &str, query: Option<&str>) -> String {
-    let path = routes::normalise(path);
-    let mut pairs: Vec<&str> = query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .collect();
-    pairs.sort_by_key(|pair| pair.split('=').next().unwrap_or_default());
-    if pairs.is_empty() {
-        format!("/{asset_version}{path}")
-    } else {
-        format!("/{asset_version}{path}?{}", pairs.join("&"))
+    // Built in one allocation: this runs on every cached read.
+    let query = query.unwrap_or_default();
+    let mut key = String::with_capacity(2 + asset_version.len() + path.len() + query.len());
+    key.push('/');
+    key.push_str(asset_version);
+    routes::normalise_into(path, &mut key);
+    if query.is_empty() {
+        return key;
     }
+    let mut pairs: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty()).collect();
+    pairs.sort_by_key(|pair| pair.split('=').next().unwrap_or_default());
+    for (index, pair) in pairs.iter().enumerate() {
+        key.push(if index == 0 { '?' } else { '&' });
+        key.push_str(pair);
+    }
+    key
 }
 
 #[cfg(test)]

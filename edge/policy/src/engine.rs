@@ -348,7 +348,9 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     }
 
     /// Stores the copy of `answer` the cache may keep: without the fields it
-    /// must not keep, and without `Age` (recomputed on every reuse).
+    /// must not keep, without `Age` (recomputed on every reuse), and without
+    /// the request id (it names the request that filled the entry, not the
+    /// ones it answers later).
     async fn store_copy(&self, key: String, answer: &Stored, ticket: S::Ticket) {
         let Some(policy) = answer.policy else { return };
         let mut copy = answer.clone();
@@ -356,6 +358,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             copy.headers.remove(name);
         }
         copy.headers.remove(header::AGE);
+        copy.headers.remove(X_REQUEST_ID);
         let keep = policy.keep_seconds(has_validator(&copy.headers));
         self.store.put(key, copy, keep, ticket).await;
     }

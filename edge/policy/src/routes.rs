@@ -32,6 +32,18 @@ pub fn is_content_hashed(file: &str) -> bool {
 /// Collapses `//` and resolves `.` and `..` segments, so equivalent paths
 /// share one cache entry and a path cannot climb above the root.
 pub fn normalise(path: &str) -> String {
+    let mut normalised = String::with_capacity(path.len());
+    normalise_into(path, &mut normalised);
+    normalised
+}
+
+/// [`normalise`], appending to `out` (the cache key is built in one string).
+pub fn normalise_into(path: &str, out: &mut String) {
+    // The common case, already normal, is copied as it is.
+    if path.starts_with('/') && !path.contains("//") && !path.contains("/.") {
+        out.push_str(path);
+        return;
+    }
     let mut segments: Vec<&str> = Vec::new();
     for segment in path.split('/') {
         match segment {
@@ -42,15 +54,13 @@ pub fn normalise(path: &str) -> String {
             other => segments.push(other),
         }
     }
-    let mut normalised = String::with_capacity(path.len());
     for segment in &segments {
-        normalised.push('/');
-        normalised.push_str(segment);
+        out.push('/');
+        out.push_str(segment);
     }
-    if normalised.is_empty() || (path.ends_with('/') && !segments.is_empty()) {
-        normalised.push('/');
+    if segments.is_empty() || path.ends_with('/') {
+        out.push('/');
     }
-    normalised
 }
 
 #[cfg(test)]
@@ -84,6 +94,10 @@ mod tests {
             ("/assets/../users/12", "/users/12"),
             ("/../../etc/passwd", "/etc/passwd"),
             ("/docs/", "/docs/"),
+            ("/docs/.", "/docs"),
+            ("/a/..", "/"),
+            ("/.well-known/x", "/.well-known/x"),
+            ("users/12", "/users/12"),
         ];
         for (path, expected) in cases {
             assert_eq!(normalise(path), expected, "{path:?}");
