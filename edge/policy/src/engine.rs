@@ -440,11 +440,22 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                     parts.uri.path(),
                     parts.uri.query(),
                 );
-                let shared = Stored {
-                    policy: Some(policy),
-                    ..answer.clone()
-                };
-                self.store_copy(key, &shared, ticket).await;
+                // A fresh entry is left alone: rewriting it on every
+                // credentialed read would cost a copy per request for nothing.
+                let now = exchange.response_ms;
+                let fresh = self.store.get(&key).await.is_some_and(|entry| {
+                    entry
+                        .as_ref()
+                        .policy
+                        .is_some_and(|held| held.reuse(&Directives::default(), now) == Reuse::Fresh)
+                });
+                if !fresh {
+                    let shared = Stored {
+                        policy: Some(policy),
+                        ..answer.clone()
+                    };
+                    self.store_copy(key, &shared, ticket).await;
+                }
             }
         }
         answer_from(parts, &answer, "BYPASS", None)
