@@ -28,7 +28,6 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    if [ -f "$WORK/nginx.pid" ]; then kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; fi
     sleep 0.5
     rm -rf "$WORK"
 }
@@ -65,6 +64,8 @@ http {
     }
 }
 CONF
+# In the foreground (daemon off), so its recorded pid is the master: killing
+# it stops the workers too.
 nginx -c "$WORK/nginx.conf" -p "$WORK/nginx" &
 PIDS+=($!)
 

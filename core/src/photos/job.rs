@@ -105,6 +105,28 @@ pub enum JobStatus {
 }
 
 impl Job {
+    /// A job just submitted: queued, never started, created at `now_ms`.
+    pub fn queued(
+        id: JobId,
+        owner: UserId,
+        photo: PhotoId,
+        original: Dimensions,
+        spec: JobSpec,
+        now_ms: u64,
+    ) -> Self {
+        Self {
+            id,
+            owner,
+            photo,
+            original,
+            spec,
+            state: JobState::Queued,
+            attempts: 0,
+            created_at_ms: now_ms,
+            updated_at_ms: now_ms,
+        }
+    }
+
     /// The status a reader sees at `now_ms`, with the reason when failed.
     ///
     /// A worker that dies during the final attempt cannot record anything,

@@ -117,17 +117,14 @@ impl PhotoService {
             })?;
         let spec = parse_job_spec(body, original).map_err(PhotoError::Invalid)?;
         let now = self.clock.now_ms();
-        let job = Job {
-            id: JobId::from_random(self.random.id128()),
+        let job = Job::queued(
+            JobId::from_random(self.random.id128()),
             owner,
             photo,
             original,
             spec,
-            state: JobState::Queued,
-            attempts: 0,
-            created_at_ms: now,
-            updated_at_ms: now,
-        };
+            now,
+        );
         self.ports.jobs.insert(&job).await?;
         let message = JobMessage { job_id: job.id }.to_body();
         if let Err(error) = self.ports.queue.send(&message).await {

@@ -102,7 +102,9 @@ pub fn for_shared_cache(headers: &HeaderMap) -> (Directives<'_>, bool) {
     }
 }
 
-fn parse_delta_seconds(text: &str) -> u64 {
+/// A delta-seconds value (RFC 9111 §1.2.2): anything but digits reads as 0,
+/// and values past 2^31 as 2^31.
+pub(crate) fn parse_delta_seconds(text: &str) -> u64 {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return 0;
     }

@@ -63,6 +63,14 @@ pub struct Refresh {
     key: String,
 }
 
+impl Stored {
+    /// Its age at `now_ms` (RFC 9111 §4.2.3), sent as `Age`; `None` for an
+    /// answer that was not stored.
+    fn age_seconds(&self, now_ms: u64) -> Option<u64> {
+        self.policy.map(|policy| policy.age_seconds(now_ms))
+    }
+}
+
 impl AsRef<Stored> for Stored {
     fn as_ref(&self) -> &Stored {
         self
@@ -204,7 +212,10 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             .get(&refresh.key)
             .await
             .map(|entry| entry.as_ref().clone());
-        let _ = self.fill(&refresh.parts, client, refresh.key, held).await;
+        let request = Directives::of(&refresh.parts.headers, &header::CACHE_CONTROL);
+        let _ = self
+            .fill(&refresh.parts, &request, client, refresh.key, held)
+            .await;
     }
 
     /// A cacheable request: a stored answer if one may be used (RFC 9111
@@ -219,10 +230,11 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         let request = Directives::of(&parts.headers, &header::CACHE_CONTROL);
         let entry = self.store.get(&key).await;
         // §4.1: an entry answers only requests that match its Vary fields.
-        let held = entry.as_ref().map(AsRef::as_ref).and_then(|stored| {
-            let policy = stored.policy?;
-            (policy.variant == variant(&stored.headers, &parts.headers)).then_some((stored, policy))
-        });
+        let held = entry
+            .as_ref()
+            .map(AsRef::as_ref)
+            .filter(|stored| fits(stored, parts))
+            .and_then(|stored| Some((stored, stored.policy?)));
         let only_if_cached = request.has("only-if-cached");
         let Some((stored, policy)) = held else {
             if only_if_cached {
@@ -230,7 +242,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                     "only-if-cached was asked and nothing is stored for this request",
                 )));
             }
-            return Handled::now(self.fill(parts, client, key, None).await);
+            return Handled::now(self.fill(parts, &request, client, key, None).await);
         };
         let age = policy.age_seconds(now);
         match policy.reuse(&request, now) {
@@ -251,7 +263,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             Reuse::Validate => {
                 let held = stored.clone();
                 drop(entry);
-                Handled::now(self.fill(parts, client, key, Some(held)).await)
+                Handled::now(self.fill(parts, &request, client, key, Some(held)).await)
             }
         }
     }
@@ -261,6 +273,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     async fn fill(
         &self,
         parts: &http::request::Parts,
+        request: &Directives<'_>,
         client: &Client,
         key: String,
         held: Option<Stored>,
@@ -273,8 +286,8 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             None => None,
             Some(Role::Leader(guard)) => Some(guard),
             Some(Role::Follower(answer)) => match answer.await {
-                Ok(Ok(stored)) if self.fits(&stored, parts) => {
-                    let age = stored.policy.map(|p| p.age_seconds((self.now_ms)()));
+                Ok(Ok(stored)) if fits(&stored, parts) => {
+                    let age = stored.age_seconds((self.now_ms)());
                     return answer_from(parts, &stored, "MISS", age);
                 }
                 Ok(Err(problem)) => return problem_response(&problem),
@@ -287,7 +300,6 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         let request_ms = (self.now_ms)();
         let fetched = self.fetch_for_cache(parts, client, held.as_ref()).await;
         let response_ms = (self.now_ms)();
-        let request = Directives::of(&parts.headers, &header::CACHE_CONTROL);
         let (answer, label) = match (fetched, held) {
             // §4.3.4: a 304 freshens the stored answer.
             (Ok(not_modified), Some(held)) if not_modified.status == StatusCode::NOT_MODIFIED => {
@@ -298,23 +310,15 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 if is_error(&outcome)
                     && held
                         .policy
-                        .is_some_and(|p| p.serves_on_error(&request, response_ms)) =>
+                        .is_some_and(|p| p.serves_on_error(request, response_ms)) =>
             {
-                let age = held.policy.map(|p| p.age_seconds(response_ms));
+                let age = held.age_seconds(response_ms);
                 return answer_from(parts, &held, "STALE", age);
             }
             (outcome, _) => (outcome, "MISS"),
         };
         let answer = answer.map(|mut answer| {
-            let exchange = Exchange {
-                status: answer.status.as_u16(),
-                request: &parts.headers,
-                response: &answer.headers,
-                credentialed: false,
-                request_ms,
-                response_ms,
-            };
-            answer.policy = storable(&exchange).ok();
+            answer.policy = policy_for(parts, &answer, false, request_ms, response_ms);
             answer
         });
         if let Ok(answer) = &answer {
@@ -333,18 +337,11 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         match answer {
             Ok(stored) if stored.policy.is_none() => answer_from(parts, &stored, "BYPASS", None),
             Ok(stored) => {
-                let age = stored.policy.map(|p| p.age_seconds(response_ms));
+                let age = stored.age_seconds(response_ms);
                 answer_from(parts, &stored, label, age)
             }
             Err(problem) => problem_response(&problem),
         }
-    }
-
-    /// Whether a shared answer fits this request's Vary fields.
-    fn fits(&self, stored: &Stored, parts: &http::request::Parts) -> bool {
-        stored
-            .policy
-            .is_some_and(|policy| policy.variant == variant(&stored.headers, &parts.headers))
     }
 
     /// Stores the copy of `answer` the cache may keep: without the fields it
@@ -425,16 +422,9 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             Ok(answer) => answer,
             Err(problem) => return problem_response(&problem),
         };
-        let exchange = Exchange {
-            status: answer.status.as_u16(),
-            request: &parts.headers,
-            response: &answer.headers,
-            credentialed: true,
-            request_ms,
-            response_ms: (self.now_ms)(),
-        };
+        let response_ms = (self.now_ms)();
         if parts.method == Method::GET {
-            if let Ok(policy) = storable(&exchange) {
+            if let Some(policy) = policy_for(parts, &answer, true, request_ms, response_ms) {
                 let key = key_of(
                     &self.settings.asset_version,
                     parts.uri.path(),
@@ -442,12 +432,10 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 );
                 // A fresh entry is left alone: rewriting it on every
                 // credentialed read would cost a copy per request for nothing.
-                let now = exchange.response_ms;
                 let fresh = self.store.get(&key).await.is_some_and(|entry| {
-                    entry
-                        .as_ref()
-                        .policy
-                        .is_some_and(|held| held.reuse(&Directives::default(), now) == Reuse::Fresh)
+                    entry.as_ref().policy.is_some_and(|held| {
+                        held.reuse(&Directives::default(), response_ms) == Reuse::Fresh
+                    })
                 });
                 if !fresh {
                     let shared = Stored {
@@ -599,6 +587,34 @@ const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// Names the origin (region) that produced an answer; kept with the stored
 /// answer so a hit costs no formatting.
 pub const X_EDGE_ORIGIN: HeaderName = HeaderName::from_static("x-edge-origin");
+
+/// Whether a stored answer may answer this request: it was stored, and the
+/// request matches the fields its `Vary` names (RFC 9111 §4.1).
+fn fits(stored: &Stored, parts: &http::request::Parts) -> bool {
+    stored
+        .policy
+        .is_some_and(|policy| policy.variant == variant(&stored.headers, &parts.headers))
+}
+
+/// How `answer`, asked for between `request_ms` and `response_ms`, may be
+/// stored by a shared cache (RFC 9111 §3); `None` when it may not.
+fn policy_for(
+    parts: &http::request::Parts,
+    answer: &Stored,
+    credentialed: bool,
+    request_ms: u64,
+    response_ms: u64,
+) -> Option<CachePolicy> {
+    storable(&Exchange {
+        status: answer.status.as_u16(),
+        request: &parts.headers,
+        response: &answer.headers,
+        credentialed,
+        request_ms,
+        response_ms,
+    })
+    .ok()
+}
 
 fn label_origin(headers: &mut HeaderMap, region: &str) {
     if let Ok(value) = HeaderValue::from_str(region) {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{self, HeaderMap, HeaderName};
 
-use crate::directives::{for_shared_cache, Directives};
+use crate::directives::{for_shared_cache, parse_delta_seconds, Directives};
 
 /// The most a heuristic lifetime may be (RFC 9111 §4.2.2 suggests a fraction
 /// of the time since modification; a cap keeps an old file from being
@@ -217,9 +217,7 @@ fn corrected_initial_age(exchange: &Exchange<'_>) -> u64 {
         .response
         .get(header::AGE)
         .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(0, |v| v.parse::<u64>().unwrap_or(u64::MAX / 1000))
+        .map_or(0, |v| parse_delta_seconds(v.trim()))
         .saturating_mul(1000);
     let date = date_ms(exchange.response, &header::DATE).unwrap_or(exchange.response_ms);
     let apparent_age = exchange.response_ms.saturating_sub(date);

@@ -2,7 +2,7 @@
 //! conformance suite, the Lambda test and the end-to-end tests start from
 //! the same kind of input.
 
-use millions_core::photos::{parse_job_spec, Dimensions, Job, JobId, JobState, PhotoId};
+use millions_core::photos::{parse_job_spec, Dimensions, Job, JobId, PhotoId};
 use millions_core::UserId;
 
 /// A baseline JPEG with a gradient and some texture (so resizing and
@@ -36,15 +36,5 @@ pub fn queued_job(
 ) -> Job {
     let spec = parse_job_spec(serde_json::json!({ "operations": operations }), original)
         .expect("the fixture's operations are valid");
-    Job {
-        id,
-        owner,
-        photo,
-        original,
-        spec,
-        state: JobState::Queued,
-        attempts: 0,
-        created_at_ms: CREATED_AT_MS,
-        updated_at_ms: CREATED_AT_MS,
-    }
+    Job::queued(id, owner, photo, original, spec, CREATED_AT_MS)
 }
