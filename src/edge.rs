@@ -10,7 +10,7 @@ use millions_edge_local::EdgeConfig;
 use tokio::sync::watch;
 
 use crate::cli::EdgeArgs;
-use crate::serve::{bind, serve};
+use crate::serve::{bind, serve_edge};
 
 pub async fn run(args: &EdgeArgs) -> anyhow::Result<()> {
     if args.origins.is_empty() {
@@ -37,5 +37,6 @@ pub async fn run(args: &EdgeArgs) -> anyhow::Result<()> {
         let _ = stop.send(());
     });
     tracing::info!(%address, origins = ?args.origins, "edge listening on http://{address}");
-    serve(listener, millions_edge_local::router(config), stopping).await
+    let front = millions_edge_local::front(config, axum::Router::new());
+    serve_edge(listener, front, stopping).await
 }

@@ -87,12 +87,9 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         edge.cache_bytes = args.edge_cache_mib * 1024 * 1024;
         // A stopped instance is skipped after its first refused connection.
         edge.failure_threshold = 1;
-        let app = instances
-            .control_routes()
-            .merge(local_routes)
-            .merge(millions_edge_local::router(edge));
+        let local = instances.control_routes().merge(local_routes);
         tracing::info!(address = %front_address, edge = true, instances = args.instances, "listening on http://{front_address}");
-        let front = serve(front, app, stopping);
+        let front = serve_edge(front, millions_edge_local::front(edge, local), stopping);
         let (front, stopped) = tokio::join!(front, instances.wait());
         front?;
         stopped?;
@@ -207,6 +204,21 @@ pub async fn serve(
     })
     .await
     .context("the server failed")
+}
+
+/// Serves the edge (and the routes beside it) until `stopping` fires, then
+/// finishes in-flight requests.
+pub async fn serve_edge(
+    listener: TcpListener,
+    front: millions_edge_local::Front,
+    mut stopping: watch::Receiver<()>,
+) -> anyhow::Result<()> {
+    front
+        .serve(listener, async move {
+            let _ = stopping.changed().await;
+        })
+        .await
+        .context("the edge failed")
 }
 
 /// What the chosen backend provides: the services' ports, the queue the

@@ -1,7 +1,7 @@
 //! The local stack's front door is the local edge; `--no-edge` serves the
 //! API alone.
 
-use crate::helpers::{data_dir, TestStack};
+use crate::helpers::{data_dir, expect_problem, TestStack};
 
 #[tokio::test]
 async fn profile_reads_go_through_the_edge_cache() {
@@ -20,6 +20,35 @@ async fn profile_reads_go_through_the_edge_cache() {
         seen.push(response.headers()["x-cache"].to_str().unwrap().to_owned());
     }
     assert_eq!(seen, ["MISS", "HIT", "BYPASS"]);
+}
+
+#[tokio::test]
+async fn the_edge_refuses_a_body_it_will_not_buffer_and_keeps_serving() {
+    let dir = data_dir();
+    let stack = TestStack::start(dir.path());
+    // Over the edge's 1 MiB relay limit: refused at the edge, never relayed.
+    let response = stack
+        .client
+        .post(stack.url("/auth/signup"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(response, 413).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("1048576"),
+        "{problem}"
+    );
+    // The local stack's own routes are served beside the edge, uncached.
+    let queue = stack
+        .client
+        .get(stack.url("/_local/queue"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 200);
+    assert!(queue.headers().get("x-cache").is_none());
 }
 
 #[tokio::test]

@@ -9,10 +9,10 @@
 //! `x-edge-origin` names the region that produced it.
 
 mod cache;
+mod front;
 mod proxy;
 mod transport;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use millions_edge_policy::config::DEFAULT_STATIC_SECONDS;
@@ -20,6 +20,7 @@ use millions_edge_policy::engine::{Client, Edge, EdgeSettings};
 use millions_edge_policy::origins::Origin;
 
 pub use cache::ResponseCache;
+pub use front::{Front, LOCAL_PREFIX};
 
 /// How the edge is set up.
 #[derive(Debug, Clone)]
@@ -66,8 +67,9 @@ impl EdgeConfig {
     }
 }
 
-/// Builds the edge's router: every path, every method, goes through the engine.
-pub fn router(config: EdgeConfig) -> axum::Router {
+/// Builds the front door: the edge, with `local` (routes under `/_local/`)
+/// served beside it. Start it with [`Front::serve`].
+pub fn front(config: EdgeConfig, local: axum::Router) -> Front {
     let settings = EdgeSettings {
         asset_version: config.asset_version.clone(),
         static_seconds: config.static_seconds,
@@ -90,9 +92,7 @@ pub fn router(config: EdgeConfig) -> axum::Router {
             continent: config.continent.clone(),
         },
     };
-    axum::Router::new()
-        .fallback(proxy::handle)
-        .with_state(Arc::new(shared))
+    Front::new(shared, local)
 }
 
 /// The wall clock: ages are computed against the origin's `Date`.

@@ -69,11 +69,13 @@ impl RunningEdge {
                     .await
                     .expect("bound");
                 let url = format!("http://{}", listener.local_addr().expect("bound"));
-                let app = millions_edge_local::router(config)
-                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
-                tokio::spawn(
-                    async move { axum::serve(listener, app).await.expect("the edge serves") },
-                );
+                let front = millions_edge_local::front(config, axum::Router::new());
+                tokio::spawn(async move {
+                    front
+                        .serve(listener, std::future::pending())
+                        .await
+                        .expect("the edge serves")
+                });
                 Self {
                     kind,
                     url,
