@@ -46,12 +46,14 @@ pin_server=(); pin_load=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
 "${pin_server[@]}" ./target/release/millions --data-dir "$work/data" --port 18380 --api-port 18381 2>"$work/stack.log" &
 pids+=($!)
+stack_pid=$!
 wait_ok http://127.0.0.1:18380/health
 signup='{"email":"bench@example.com","password":"correct horse battery staple","firstName":"John","lastName":"Smith","address":{"streetAddress":"21 2nd Street","city":"New York","state":"NY","postalCode":10021},"phoneNumbers":["212 555-1234","646 555-4567"]}'
 id=$(curl -sf http://127.0.0.1:18380/auth/signup -H 'content-type: application/json' -d "$signup" | sed 's/.*"user":{"id":\([0-9]*\).*/\1/')
 curl -sf "http://127.0.0.1:18380/users/$id" -o "$work/body.json"
 "${pin_server[@]}" ./target/release/examples/bare_bytes 18382 "$work/body.json" application/json &
 pids+=($!)
+bare_pid=$!
 wait_ok "http://127.0.0.1:18382/users/$id"
 
 # --- Cold starts: from launch to the first answer ---
@@ -75,17 +77,24 @@ spin_cold=$(( $(now_ms) - start ))
 spin_read_start=$(now_ms); curl -sf "http://127.0.0.1:18391/users/$id" >/dev/null; spin_read=$(( $(now_ms) - spin_read_start ))
 
 # --- Throughput ---
-# run URL [HEADER]: prints "requests/s p50 p99"
+# cpu_ticks PID: user + system time the process has used, in clock ticks
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# run PID URL [HEADER]: prints "requests/s p50 p99 cpu-us-per-request", the
+# last being the CPU time the serving process spent per answered request
 run() {
-  local out
+  local out pid=$1 before after
+  shift
+  before=$(cpu_ticks "$pid")
   if [ $# -gt 1 ]; then
     out=$("${pin_load[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$2" "$1")
   else
     out=$("${pin_load[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$1")
   fi
+  after=$(cpu_ticks "$pid")
   echo "$out" >&2
   if echo "$out" | grep "Non-2xx" >/dev/null; then echo "error: $1 answered non-2xx responses" >&2; exit 1; fi
-  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(echo "$out" | awk '$1 == "50%" {print $2}') $(echo "$out" | awk '$1 == "99%" {print $2}')"
+  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(echo "$out" | awk '$1 == "50%" {print $2}') $(echo "$out" | awk '$1 == "99%" {print $2}')" \
+    "$(echo "$out" | awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '/requests in/ {printf "%.1f", ticks / hz * 1e6 / $1}')"
 }
 median() { sort -n -k1,1 "$1" | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2)'; }
 edge_url="http://127.0.0.1:18380/users/$id"
@@ -94,15 +103,15 @@ for url in "$edge_url" "http://127.0.0.1:18382/users/$id" "http://127.0.0.1:1838
 done
 : >"$work/hit"; : >"$work/bare"; : >"$work/through"; : >"$work/direct"
 for _ in $(seq "$ROUNDS"); do
-  run "http://127.0.0.1:18382/users/$id" >>"$work/bare"
-  run "$edge_url" >>"$work/hit"
-  run "http://127.0.0.1:18381/users/$id" >>"$work/direct"
-  run "$edge_url" "authorization: Bearer not-checked-by-public-reads" >>"$work/through"
+  run "$bare_pid" "http://127.0.0.1:18382/users/$id" >>"$work/bare"
+  run "$stack_pid" "$edge_url" >>"$work/hit"
+  run "$stack_pid" "http://127.0.0.1:18381/users/$id" >>"$work/direct"
+  run "$stack_pid" "$edge_url" "authorization: Bearer not-checked-by-public-reads" >>"$work/through"
 done
-read -r bare_rps bare_p50 bare_p99 < <(median "$work/bare")
-read -r hit_rps hit_p50 hit_p99 < <(median "$work/hit")
-read -r direct_rps direct_p50 direct_p99 < <(median "$work/direct")
-read -r through_rps through_p50 through_p99 < <(median "$work/through")
+read -r bare_rps bare_p50 bare_p99 bare_cpu < <(median "$work/bare")
+read -r hit_rps hit_p50 hit_p99 hit_cpu < <(median "$work/hit")
+read -r direct_rps direct_p50 direct_p99 direct_cpu < <(median "$work/direct")
+read -r through_rps through_p50 through_p99 through_cpu < <(median "$work/through")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 cat <<REPORT
@@ -115,17 +124,19 @@ cat <<REPORT
 | Spin component cold start (\`wasmtime serve\` launch to first answer) | $spin_cold ms | |
 | Spin component profile read | $spin_read ms | |
 
-| server | requests/s | p50 | p99 |
-|---|---:|---:|---:|
-| bare hyper, the same bytes (baseline) | $bare_rps | $bare_p50 | $bare_p99 |
-| local edge, cached profile read (HIT) | $hit_rps | $hit_p50 | $hit_p99 |
-| API instance, direct profile read | $direct_rps | $direct_p50 | $direct_p99 |
-| local edge, profile read passed to the origin (credentialed: BYPASS) | $through_rps | $through_p50 | $through_p99 |
+| server | requests/s | p50 | p99 | server CPU per request |
+|---|---:|---:|---:|---:|
+| bare hyper, the same bytes (baseline) | $bare_rps | $bare_p50 | $bare_p99 | $bare_cpu us |
+| local edge, cached profile read (HIT) | $hit_rps | $hit_p50 | $hit_p99 | $hit_cpu us |
+| API instance, direct profile read | $direct_rps | $direct_p50 | $direct_p99 | $direct_cpu us |
+| local edge, profile read passed to the origin (credentialed: BYPASS) | $through_rps | $through_p50 | $through_p99 | $through_cpu us |
 
 Cached read through the edge / bare hyper: **$(ratio "$hit_rps" "$bare_rps")** (target at least 0.8).
 Origin read through the edge / direct origin read: **$(ratio "$through_rps" "$direct_rps")** (target at least 0.7).
 
 Machine: $(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /proc/cpuinfo).
 wrk: 1 thread, $CONNECTIONS connections, $DURATION per run; the median of $ROUNDS alternating runs per
-server; servers pinned to core 0 and wrk to core 1.
+server; servers pinned to core 0 and wrk to core 1. Server CPU per request is the
+serving process's user + system time (/proc/PID/stat) over the requests wrk counted;
+the edge and the API instance share one process, so the last row is both.
 REPORT

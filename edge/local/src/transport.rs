@@ -29,22 +29,25 @@ impl HyperTransport {
 impl Transport for HyperTransport {
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, SendError> {
         let request = request.map(Body::from);
-        let response = tokio::time::timeout(self.timeout, self.client.request(request))
-            .await
-            .map_err(|_| SendError::Failed(format!("no answer within {:?}", self.timeout)))?
-            .map_err(|error| {
+        // One deadline for the whole exchange: the answer and all its body.
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|error| {
                 if error.is_connect() {
                     SendError::NotSent(error.to_string())
                 } else {
                     SendError::Failed(error.to_string())
                 }
             })?;
-        let (parts, body) = response.into_parts();
-        let body = tokio::time::timeout(self.timeout, body.collect())
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|error| SendError::Failed(error.to_string()))?
+                .to_bytes();
+            Ok(Response::from_parts(parts, body))
+        };
+        tokio::time::timeout(self.timeout, exchange)
             .await
-            .map_err(|_| SendError::Failed("the body did not arrive in time".into()))?
-            .map_err(|error| SendError::Failed(error.to_string()))?
-            .to_bytes();
-        Ok(Response::from_parts(parts, body))
+            .map_err(|_| SendError::Failed(format!("no whole answer within {:?}", self.timeout)))?
     }
 }

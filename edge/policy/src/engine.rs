@@ -495,6 +495,9 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     ) -> Result<Stored, Problem> {
         // Only requests that leave the edge need these; hits skip the cost.
         self.add_forwarding_headers(&mut headers, client);
+        for name in HOP_BY_HOP {
+            headers.remove(*name);
+        }
         let now = (self.now_ms)();
         let continent = client
             .continent
@@ -513,17 +516,15 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 (origin.region.clone(), origin.url.clone())
             };
             let uri = format!("{}{path_and_query}", base.trim_end_matches('/'));
-            let mut request = Request::builder().method(method.clone()).uri(uri);
-            for (name, value) in &headers {
-                if !is_hop_by_hop(name) {
-                    request = request.header(name, value);
-                }
-            }
-            let Ok(request) = request.body(body.clone()) else {
+            let Ok(uri) = http::Uri::try_from(uri) else {
                 return Err(Problem::bad_gateway(format!(
                     "the origin URL of {region} is invalid"
                 )));
             };
+            let mut request = Request::new(body.clone());
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = uri;
+            *request.headers_mut() = headers.clone();
             match self.transport.send(request).await {
                 Ok(response) if !is_origin_failure(response.status()) => {
                     self.origins().record_success(index);
@@ -636,10 +637,6 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
     "host",
 ];
-
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    HOP_BY_HOP.contains(&name.as_str())
-}
 
 /// Answers that mean the region is in trouble, not that the request is wrong.
 fn is_origin_failure(status: StatusCode) -> bool {
