@@ -12,30 +12,39 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::header::HeaderValue;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
-use millions_core::problem::PROBLEM_JSON;
 use millions_core::Problem;
-use millions_edge_policy::engine::Client;
+use millions_edge_policy::engine::{problem_response, Client, Edge};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::proxy::Shared;
+use crate::cache::ResponseCache;
+use crate::transport::HyperTransport;
 
 /// The largest request body the edge relays (it buffers bodies so an
 /// idempotent request can be replayed on another region).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The prefix of the paths the local stack answers itself, never cached.
-pub const LOCAL_PREFIX: &str = "/_local/";
+const LOCAL_PREFIX: &str = "/_local/";
 
 /// Answers are the edge's bytes, or whatever the local router streams.
 type FrontBody = Either<Full<Bytes>, Body>;
+
+/// The engine with the local edge's cache and HTTP client.
+pub(crate) type LocalEdge = Edge<ResponseCache, HyperTransport>;
+
+/// What every request shares: the engine, and what the edge knows about its
+/// clients (the address is filled in per connection).
+pub(crate) struct Shared {
+    pub(crate) edge: LocalEdge,
+    pub(crate) client: Client,
+}
 
 /// The edge and the routes served beside it.
 pub struct Front {
@@ -134,13 +143,5 @@ impl Front {
 }
 
 fn problem(problem: &Problem) -> Response<FrontBody> {
-    let body = serde_json::to_vec(problem).unwrap_or_default();
-    let mut response = Response::new(Either::Left(Full::new(Bytes::from(body))));
-    *response.status_mut() =
-        StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static(PROBLEM_JSON),
-    );
-    response
+    problem_response(problem).map(|body| Either::Left(Full::new(body)))
 }

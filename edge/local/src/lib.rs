@@ -10,7 +10,6 @@
 
 mod cache;
 mod front;
-mod proxy;
 mod transport;
 
 use std::time::Duration;
@@ -20,7 +19,7 @@ use millions_edge_policy::engine::{Client, Edge, EdgeSettings};
 use millions_edge_policy::origins::Origin;
 
 pub use cache::ResponseCache;
-pub use front::{Front, LOCAL_PREFIX};
+pub use front::Front;
 
 /// How the edge is set up.
 #[derive(Debug, Clone)]
@@ -80,7 +79,7 @@ pub fn front(config: EdgeConfig, local: axum::Router) -> Front {
         balance: config.balance,
         coalesce_misses: true,
     };
-    let shared = proxy::Shared {
+    let shared = front::Shared {
         edge: Edge::new(
             settings,
             ResponseCache::new(config.cache_bytes),

@@ -771,7 +771,9 @@ fn answer_from(
     response
 }
 
-fn problem_response(problem: &Problem) -> Response<Bytes> {
+/// A problem document as an answer (`application/problem+json`), for the
+/// edge's own refusals and failures.
+pub fn problem_response(problem: &Problem) -> Response<Bytes> {
     let body = serde_json::to_vec(problem).unwrap_or_default();
     let mut response = Response::new(Bytes::from(body));
     *response.status_mut() =
