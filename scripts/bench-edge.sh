@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The edge's budgets, measured: wasm bundle sizes, cold starts of the Worker
-# (wrangler dev) and of the Spin component (wasmtime serve), and two
-# throughput ratios taken in the same run on the same machine with wrk:
-#   - a cached read through the local edge / a bare hyper server answering
-#     the same bytes (target >= 0.8);
-#   - an origin read through the local edge (with an Authorization header,
-#     so every request bypasses the cache and reaches the API; public reads
-#     ignore it) / the same read straight from the API instance (target >= 0.7).
+# (wrangler dev) and of the Component (wasmtime serve), and throughput ratios
+# taken in the same run on the same machine with wrk:
+#   - a cached read through the local edge / a bare hyper server putting the
+#     same response on the wire (same head, same body) (target >= 0.8);
+#   - an origin read through the edge (with an Authorization header, so every
+#     request bypasses the cache and reaches the API; public reads ignore it)
+#     / the same read straight from the API (target >= 0.7), in two
+#     placements: as deployed, the edge on a core of its own (a CDN is not
+#     the origin's machine), and as the local stack runs, the edge and the
+#     API in one process on one core.
 # Prints a Markdown report. Needs scripts/build-edge.sh to have run.
 #   bash scripts/bench-edge.sh        DURATION=10s ROUNDS=5 by default
 set -euo pipefail
@@ -42,19 +45,29 @@ size() { stat -c %s "$1"; }
 gz() { gzip -9 -c "$1" | wc -c; }
 
 # --- Origin and the local edge ---
-pin_server=(); pin_load=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
+# Core 0 serves; core 1 runs wrk, or the edge on a core of its own.
+pin_server=(); pin_other=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_other=(taskset -c 1); fi
 "${pin_server[@]}" ./target/release/millions --data-dir "$work/data" --port 18380 --api-port 18381 2>"$work/stack.log" &
 pids+=($!)
 stack_pid=$!
 wait_ok http://127.0.0.1:18380/health
 signup='{"email":"bench@example.com","password":"correct horse battery staple","firstName":"John","lastName":"Smith","address":{"streetAddress":"21 2nd Street","city":"New York","state":"NY","postalCode":10021},"phoneNumbers":["212 555-1234","646 555-4567"]}'
 id=$(curl -sf http://127.0.0.1:18380/auth/signup -H 'content-type: application/json' -d "$signup" | sed 's/.*"user":{"id":\([0-9]*\).*/\1/')
-curl -sf "http://127.0.0.1:18380/users/$id" -o "$work/body.json"
-"${pin_server[@]}" ./target/release/examples/bare_bytes 18382 "$work/body.json" application/json &
+curl -sf "http://127.0.0.1:18380/users/$id" >/dev/null
+# The baseline answers with the edge's own hit, head and body, byte for byte.
+curl -sf "http://127.0.0.1:18380/users/$id" -D "$work/head.txt" -o "$work/body.json"
+grep -qi '^x-cache: HIT' "$work/head.txt" || { echo "error: the second read was not a hit" >&2; exit 1; }
+"${pin_server[@]}" ./target/release/examples/bare_bytes 18382 "$work/body.json" "$work/head.txt" &
 pids+=($!)
 bare_pid=$!
 wait_ok "http://127.0.0.1:18382/users/$id"
+# The edge as deployed: its own process on its own core, relaying to the API.
+"${pin_other[@]}" ./target/release/millions edge --origin http://127.0.0.1:18381 --port 18383 \
+  --data-dir "$work/edge-data" 2>"$work/edge.log" &
+pids+=($!)
+edge_pid=$!
+wait_ok "http://127.0.0.1:18383/users/$id"
 
 # --- Cold starts: from launch to the first answer ---
 start=$(now_ms)
@@ -79,40 +92,56 @@ spin_read_start=$(now_ms); curl -sf "http://127.0.0.1:18391/users/$id" >/dev/nul
 # --- Throughput ---
 # cpu_ticks PID: user + system time the process has used, in clock ticks
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# run PID URL [HEADER]: prints "requests/s p50 p99 cpu-us-per-request", the
-# last being the CPU time the serving process spent per answered request
+# run WRK_CORE PIDS URL [HEADER]: prints "requests/s p50 p99 cpu-us-per-request",
+# the last being the CPU time the serving processes (comma-separated PIDS)
+# spent per answered request. WRK_CORE is the core wrk is pinned to.
 run() {
-  local out pid=$1 before after
-  shift
-  before=$(cpu_ticks "$pid")
+  local out core=$1 pids=$2 before=0 after=0 pid pin=()
+  shift 2
+  [ ${#pin_server[@]} -gt 0 ] && pin=(taskset -c "$core")
+  for pid in ${pids//,/ }; do before=$((before + $(cpu_ticks "$pid"))); done
   if [ $# -gt 1 ]; then
-    out=$("${pin_load[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$2" "$1")
+    out=$("${pin[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$2" "$1")
   else
-    out=$("${pin_load[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$1")
+    out=$("${pin[@]}" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$1")
   fi
-  after=$(cpu_ticks "$pid")
+  for pid in ${pids//,/ }; do after=$((after + $(cpu_ticks "$pid"))); done
   echo "$out" >&2
   if echo "$out" | grep "Non-2xx" >/dev/null; then echo "error: $1 answered non-2xx responses" >&2; exit 1; fi
   echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(echo "$out" | awk '$1 == "50%" {print $2}') $(echo "$out" | awk '$1 == "99%" {print $2}')" \
     "$(echo "$out" | awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '/requests in/ {printf "%.1f", ticks / hz * 1e6 / $1}')"
 }
 median() { sort -n -k1,1 "$1" | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2)'; }
-edge_url="http://127.0.0.1:18380/users/$id"
-for url in "$edge_url" "http://127.0.0.1:18382/users/$id" "http://127.0.0.1:18381/users/$id"; do
+hit_url="http://127.0.0.1:18380/users/$id"
+bare_url="http://127.0.0.1:18382/users/$id"
+direct_url="http://127.0.0.1:18381/users/$id"
+edge_url="http://127.0.0.1:18383/users/$id"
+credentials="authorization: Bearer not-checked-by-public-reads"
+for url in "$hit_url" "$bare_url" "$direct_url" "$edge_url"; do
   wrk -t1 -c8 -d2s "$url" >/dev/null
 done
-: >"$work/hit"; : >"$work/bare"; : >"$work/through"; : >"$work/direct"
+runs=(bare hit direct_apart through_apart direct_shared through_shared)
+for name in "${runs[@]}"; do : >"$work/$name"; done
 for _ in $(seq "$ROUNDS"); do
-  run "$bare_pid" "http://127.0.0.1:18382/users/$id" >>"$work/bare"
-  run "$stack_pid" "$edge_url" >>"$work/hit"
-  run "$stack_pid" "http://127.0.0.1:18381/users/$id" >>"$work/direct"
-  run "$stack_pid" "$edge_url" "authorization: Bearer not-checked-by-public-reads" >>"$work/through"
+  # Cached reads: the servers on core 0, wrk on core 1.
+  run 1 "$bare_pid" "$bare_url" >>"$work/bare"
+  run 1 "$stack_pid" "$hit_url" >>"$work/hit"
+  # As deployed: the API and wrk on core 0 in both runs, the edge alone on core 1.
+  run 0 "$stack_pid" "$direct_url" >>"$work/direct_apart"
+  run 0 "$stack_pid,$edge_pid" "$edge_url" "$credentials" >>"$work/through_apart"
+  # As the local stack runs: its edge and the API in one process on core 0, wrk on core 1.
+  run 1 "$stack_pid" "$direct_url" >>"$work/direct_shared"
+  run 1 "$stack_pid" "$hit_url" "$credentials" >>"$work/through_shared"
 done
-read -r bare_rps bare_p50 bare_p99 bare_cpu < <(median "$work/bare")
-read -r hit_rps hit_p50 hit_p99 hit_cpu < <(median "$work/hit")
-read -r direct_rps direct_p50 direct_p99 direct_cpu < <(median "$work/direct")
-read -r through_rps through_p50 through_p99 through_cpu < <(median "$work/through")
+for name in "${runs[@]}"; do
+  read -r "${name}_rps" "${name}_p50" "${name}_p99" "${name}_cpu" < <(median "$work/$name")
+done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+# row NAME LABEL: one table row from the NAME_rps, _p50, _p99, _cpu medians
+row() {
+  local rps=$1_rps p50=$1_p50 p99=$1_p99 cpu=$1_cpu
+  echo "| $2 | ${!rps} | ${!p50} | ${!p99} | ${!cpu} us |"
+}
 
 cat <<REPORT
 | budget | measured | target |
@@ -126,17 +155,26 @@ cat <<REPORT
 
 | server | requests/s | p50 | p99 | server CPU per request |
 |---|---:|---:|---:|---:|
-| bare hyper, the same bytes (baseline) | $bare_rps | $bare_p50 | $bare_p99 | $bare_cpu us |
-| local edge, cached profile read (HIT) | $hit_rps | $hit_p50 | $hit_p99 | $hit_cpu us |
-| API instance, direct profile read | $direct_rps | $direct_p50 | $direct_p99 | $direct_cpu us |
-| local edge, profile read passed to the origin (credentialed: BYPASS) | $through_rps | $through_p50 | $through_p99 | $through_cpu us |
+$(row bare "bare hyper, the edge's hit byte for byte (baseline)")
+$(row hit "local edge, cached profile read (HIT)")
+$(row direct_apart "as deployed: API, direct profile read (wrk on the API's core)")
+$(row through_apart "as deployed: through the edge on its own core (credentialed: BYPASS)")
+$(row direct_shared "local stack: API, direct profile read (wrk on the other core)")
+$(row through_shared "local stack: through its edge, same process and core (BYPASS)")
 
 Cached read through the edge / bare hyper: **$(ratio "$hit_rps" "$bare_rps")** (target at least 0.8).
-Origin read through the edge / direct origin read: **$(ratio "$through_rps" "$direct_rps")** (target at least 0.7).
+Origin read through the edge / direct origin read, as deployed: **$(ratio "$through_apart_rps" "$direct_apart_rps")** (target at least 0.7).
+The same in the local stack, the edge and the API sharing one core: $(ratio "$through_shared_rps" "$direct_shared_rps").
 
 Machine: $(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /proc/cpuinfo).
 wrk: 1 thread, $CONNECTIONS connections, $DURATION per run; the median of $ROUNDS alternating runs per
-server; servers pinned to core 0 and wrk to core 1. Server CPU per request is the
-serving process's user + system time (/proc/PID/stat) over the requests wrk counted;
-the edge and the API instance share one process, so the last row is both.
+row. Server CPU per request is the serving processes' user + system time
+(/proc/PID/stat) over the requests wrk counted: both the edge's and the API's
+in the "through" rows.
+
+Per-round throughput of that run (requests/s, in the order the rounds ran):
+
+\`\`\`
+$(for name in "${runs[@]}"; do printf '%-15s %s\n' "$name" "$(awk '{printf " %10s", $1}' "$work/$name")"; done)
+\`\`\`
 REPORT
