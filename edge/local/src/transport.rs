@@ -19,14 +19,26 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use millions_edge_policy::engine::{SendError, Transport};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// Idle connections kept per origin; more are closed once answered.
 const MAX_IDLE_PER_ORIGIN: usize = 256;
 
+/// How long an idle connection is trusted. An origin that went away without
+/// closing its connections (a host gone, a NAT entry dropped) would
+/// otherwise leave the next request to wait out the whole deadline.
+const IDLE_LIFETIME: Duration = Duration::from_secs(60);
+
 type Sender = SendRequest<Full<Bytes>>;
 
+/// A kept-alive connection and when it was handed back.
+struct Idle {
+    sender: Sender,
+    since: Instant,
+}
+
 pub struct HyperTransport {
-    idle: Mutex<HashMap<Authority, Vec<Sender>>>,
+    idle: Mutex<HashMap<Authority, Vec<Idle>>>,
     timeout: Duration,
 }
 
@@ -71,7 +83,10 @@ impl HyperTransport {
     /// An idle connection to `authority` that is ready for a request.
     async fn checkout(&self, authority: &Authority) -> Option<Sender> {
         loop {
-            let mut sender = self.idle().get_mut(authority)?.pop()?;
+            let Idle { mut sender, since } = self.idle().get_mut(authority)?.pop()?;
+            if since.elapsed() > IDLE_LIFETIME {
+                continue;
+            }
             // A connection handed back a moment ago turns ready as soon as
             // its task has read the end of the last answer; a closed one
             // errs and is dropped.
@@ -88,11 +103,14 @@ impl HyperTransport {
         let mut idle = self.idle();
         let senders = idle.entry(authority).or_default();
         if senders.len() < MAX_IDLE_PER_ORIGIN {
-            senders.push(sender);
+            senders.push(Idle {
+                sender,
+                since: Instant::now(),
+            });
         }
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, HashMap<Authority, Vec<Sender>>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, HashMap<Authority, Vec<Idle>>> {
         self.idle
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
@@ -239,6 +257,18 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_connection_idle_too_long_is_not_trusted() {
+        let (url, accepted) = origin(usize::MAX).await;
+        let transport = HyperTransport::new(Duration::from_secs(5));
+        transport.send(get(&url)).await.expect("an answer");
+        tokio::time::pause();
+        tokio::time::advance(IDLE_LIFETIME + Duration::from_secs(1)).await;
+        tokio::time::resume();
+        transport.send(get(&url)).await.expect("an answer");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
