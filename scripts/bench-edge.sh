@@ -14,6 +14,8 @@
 #   bash scripts/bench-edge.sh        DURATION=10s ROUNDS=5 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/edge-hit.sh
+source scripts/bench/edge-hit.sh
 
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
@@ -52,12 +54,9 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(tasks
 pids+=($!)
 stack_pid=$!
 wait_ok http://127.0.0.1:18380/health
-signup='{"email":"bench@example.com","password":"correct horse battery staple","firstName":"John","lastName":"Smith","address":{"streetAddress":"21 2nd Street","city":"New York","state":"NY","postalCode":10021},"phoneNumbers":["212 555-1234","646 555-4567"]}'
-id=$(curl -sf http://127.0.0.1:18380/auth/signup -H 'content-type: application/json' -d "$signup" | sed 's/.*"user":{"id":\([0-9]*\).*/\1/')
-curl -sf "http://127.0.0.1:18380/users/$id" >/dev/null
+id=$(bench_user http://127.0.0.1:18380)
 # The baseline answers with the edge's own hit, head and body, byte for byte.
-curl -sf "http://127.0.0.1:18380/users/$id" -D "$work/head.txt" -o "$work/body.json"
-grep -qi '^x-cache: HIT' "$work/head.txt" || { echo "error: the second read was not a hit" >&2; exit 1; }
+save_hit "http://127.0.0.1:18380/users/$id" "$work"
 "${pin_server[@]}" ./target/release/examples/bare_bytes 18382 "$work/body.json" "$work/head.txt" &
 pids+=($!)
 bare_pid=$!

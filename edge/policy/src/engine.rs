@@ -356,6 +356,9 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         }
         copy.headers.remove(header::AGE);
         copy.headers.remove(X_REQUEST_ID);
+        // Room for the `x-cache` and `Age` every reuse adds: a clone keeps
+        // the table's size, so answering a hit then never rehashes it.
+        copy.headers.reserve(2);
         let keep = policy.keep_seconds(has_validator(&copy.headers));
         self.store.put(key, copy, keep, ticket).await;
     }
