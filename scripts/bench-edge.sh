@@ -20,11 +20,7 @@ source scripts/bench/edge-hit.sh
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-32}
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-  as_root apt-get update -qq >&2 && as_root apt-get install -y -qq wrk >&2
-fi
+need_tools wrk
 cargo build --release --quiet --bin millions --example bare_bytes >&2
 
 work=$(mktemp -d)
@@ -37,8 +33,6 @@ cleanup() {
 trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
-# wait_ok URL: polls until the URL answers 2xx
-wait_ok() { for _ in $(seq 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
 
 # --- Sizes ---
 worker_wasm=edge/worker/build/index_bg.wasm

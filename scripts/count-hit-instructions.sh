@@ -13,13 +13,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bench/edge-hit.sh
 source scripts/bench/edge-hit.sh
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-for tool in valgrind wrk; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "installing $tool (Debian package)" >&2
-    as_root apt-get update -qq >&2 && as_root apt-get install -y -qq "$tool" >&2
-  fi
-done
+need_tools valgrind wrk
 cargo build --release --quiet --bin millions --example bare_bytes >&2
 
 work=$(mktemp -d)
@@ -29,7 +23,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-wait_ok() { for _ in $(seq 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
 
 # count NAME PORT PATH: instructions per request of the server under
 # callgrind, counted from after a warm-up to the end of a 10 s wrk run
