@@ -3,7 +3,7 @@
 //! It makes the same decisions as the Cloudflare Worker and the Spin
 //! component, because it asks the same pure policy (`millions-edge-policy`);
 //! what it adds is only the runtime part: an in-memory cache bounded in bytes
-//! (moka, with per-entry lifetimes) and an HTTP client to the origins.
+//! (quick_cache, with per-entry lifetimes) and an HTTP client to the origins.
 //!
 //! Every answer says how it was served: `x-cache: HIT | MISS | BYPASS`, and
 //! `x-edge-origin` names the region that produced it.

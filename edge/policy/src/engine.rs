@@ -1,9 +1,9 @@
 //! The edge's request flow, written once for every runtime.
 //!
-//! A runtime supplies a [`ResponseStore`] (moka in the local edge, the Cache
-//! API in the Worker, a key-value store in Spin) and a [`Transport`] (its
-//! HTTP client) and hands each request to [`Edge::handle`]. Everything else,
-//! what is cached, for how long, what a write purges, which origin is asked
+//! A runtime supplies a [`ResponseStore`] (quick_cache in the local edge,
+//! the Cache API in the Worker, none in Spin) and a [`Transport`] (its HTTP
+//! client) and hands each request to [`Edge::handle`]. Everything else, what
+//! is cached, for how long, what a write purges, which origin is asked
 //! and when to move on, is decided here, by the same code everywhere.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
