@@ -37,8 +37,10 @@ pub fn lookup(request: &RequestFacts<'_>, asset_version: &str) -> Lookup {
     if request.authenticated {
         return Lookup::Bypass(Bypass::Authenticated);
     }
-    let directives = crate::directives::Directives::parse(request.cache_control.unwrap_or(""));
-    if directives.has("no-store") {
+    let no_store = request
+        .cache_control
+        .is_some_and(|field| crate::directives::Directives::parse(field).has("no-store"));
+    if no_store {
         return Lookup::Bypass(Bypass::NoStore);
     }
     Lookup::Cache {

@@ -122,24 +122,27 @@ fn unquote(value: &str) -> &str {
 /// Splits at commas that are not inside a quoted string, so
 /// `no-cache="set-cookie, x-a", max-age=5` is two directives.
 fn split_outside_quotes(text: &str) -> impl Iterator<Item = &str> {
-    let mut start = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    let mut pieces = Vec::new();
-    for (index, byte) in text.bytes().enumerate() {
-        match byte {
-            _ if escaped => escaped = false,
-            b'\\' if quoted => escaped = true,
-            b'"' => quoted = !quoted,
-            b',' if !quoted => {
-                pieces.push(&text[start..index]);
-                start = index + 1;
+    // Lazy, so reading a field allocates nothing beyond the directives.
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let mut quoted = false;
+        let mut escaped = false;
+        for (index, byte) in text.bytes().enumerate() {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                b',' if !quoted => {
+                    rest = Some(&text[index + 1..]);
+                    return Some(&text[..index]);
+                }
+                _ => {}
             }
-            _ => {}
         }
-    }
-    pieces.push(&text[start..]);
-    pieces.into_iter()
+        rest = None;
+        Some(text)
+    })
 }
 
 #[cfg(test)]
@@ -162,6 +165,14 @@ mod tests {
         );
         assert_eq!(d.field_names("private"), Some(vec![]));
         assert_eq!(d.field_names("no-store"), None);
+    }
+
+    #[test]
+    fn an_escaped_quote_does_not_end_a_quoted_string() {
+        let d = Directives::parse(r#"ext="a\", b", max-age=5,, "#);
+        assert_eq!(d.argument("ext"), Some(Some(r#"a\", b"#)));
+        assert_eq!(d.seconds("max-age"), Some(5));
+        assert_eq!(d, Directives::parse(r#" ext="a\", b" ,max-age=5"#));
     }
 
     #[test]

@@ -345,20 +345,21 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     }
 
     /// Stores the copy of `answer` the cache may keep: without the fields it
-    /// must not keep, without `Age` (recomputed on every reuse), and without
-    /// the request id (it names the request that filled the entry, not the
-    /// ones it answers later).
+    /// must not keep, and without the request id (it names the request that
+    /// filled the entry, not the ones it answers later). `x-cache` and `Age`
+    /// hold placeholders that every reuse overwrites: a clone of the table
+    /// is then complete, so answering a hit never grows it.
     async fn store_copy(&self, key: String, answer: &Stored, ticket: S::Ticket) {
         let Some(policy) = answer.policy else { return };
         let mut copy = answer.clone();
         for name in unstored_fields(&answer.headers) {
             copy.headers.remove(name);
         }
-        copy.headers.remove(header::AGE);
         copy.headers.remove(X_REQUEST_ID);
-        // Room for the `x-cache` and `Age` every reuse adds: a clone keeps
-        // the table's size, so answering a hit then never rehashes it.
-        copy.headers.reserve(2);
+        copy.headers
+            .insert(X_CACHE, HeaderValue::from_static("HIT"));
+        copy.headers
+            .insert(header::AGE, HeaderValue::from_static("0"));
         let keep = policy.keep_seconds(has_validator(&copy.headers));
         self.store.put(key, copy, keep, ticket).await;
     }
@@ -668,6 +669,9 @@ fn stored(response: Response<Bytes>, region: String) -> Stored {
 /// except `Content-Length` (the 304 has no body to measure).
 fn freshened(held: Stored, not_modified: Stored) -> Stored {
     let mut headers = held.headers;
+    // The held copy's reuse placeholders are not the origin's fields.
+    headers.remove(X_CACHE);
+    headers.remove(header::AGE);
     for name in not_modified.headers.keys() {
         if name == header::CONTENT_LENGTH {
             continue;
@@ -733,13 +737,18 @@ fn answer_from(
         if_none_match: header_str(&parts.headers, &header::IF_NONE_MATCH),
         if_modified_since: header_str(&parts.headers, &header::IF_MODIFIED_SINCE),
     };
-    let validators = Validators {
-        etag: header_str(&entry.headers, &header::ETAG),
-        last_modified: header_str(&entry.headers, &header::LAST_MODIFIED),
-    };
-    let mut response = if entry.status.is_success()
-        && not_modified(parts.method.as_str(), &preconditions, &validators)
-    {
+    // Most reads carry no precondition; they skip the entry's validators.
+    let conditional = preconditions != Preconditions::default();
+    let mut response = if conditional
+        && entry.status.is_success()
+        && not_modified(
+            parts.method.as_str(),
+            &preconditions,
+            &Validators {
+                etag: header_str(&entry.headers, &header::ETAG),
+                last_modified: header_str(&entry.headers, &header::LAST_MODIFIED),
+            },
+        ) {
         let mut headers = HeaderMap::new();
         for name in [
             header::ETAG,

@@ -175,6 +175,11 @@ impl ResponseStore for CacheApi {
     async fn put(&self, key: String, entry: Stored, lifetime_secs: u32, _: ()) {
         let headers = Headers::new();
         for (name, value) in &entry.headers {
+            // The entry's `Age` is a placeholder each reuse overwrites; the
+            // Cache API must not read it as the answer's age.
+            if name == http::header::AGE {
+                continue;
+            }
             if let Ok(value) = value.to_str() {
                 let name = if name == http::header::CACHE_CONTROL {
                     CLIENT_CACHE_CONTROL
