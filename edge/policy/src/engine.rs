@@ -22,6 +22,7 @@ use crate::conditional::{not_modified, Preconditions, Validators};
 use crate::directives::Directives;
 use crate::freshness::{
     has_validator, storable, unstored_fields, variant, CachePolicy, Exchange, Reuse,
+    VARIES_ON_NOTHING,
 };
 use crate::origins::{may_retry_elsewhere, spread, Origin, Origins};
 use crate::purge::{stale_after, Write};
@@ -594,11 +595,14 @@ const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 pub const X_EDGE_ORIGIN: HeaderName = HeaderName::from_static("x-edge-origin");
 
 /// Whether a stored answer may answer this request: it was stored, and the
-/// request matches the fields its `Vary` names (RFC 9111 §4.1).
+/// request matches the fields its `Vary` names (RFC 9111 §4.1). Most
+/// answers vary on nothing, which the stored fingerprint says without
+/// reading the stored fields again.
 fn fits(stored: &Stored, parts: &http::request::Parts) -> bool {
-    stored
-        .policy
-        .is_some_and(|policy| policy.variant == variant(&stored.headers, &parts.headers))
+    stored.policy.is_some_and(|policy| {
+        policy.variant == VARIES_ON_NOTHING
+            || policy.variant == variant(&stored.headers, &parts.headers)
+    })
 }
 
 /// How `answer`, asked for between `request_ms` and `response_ms`, may be
@@ -778,9 +782,36 @@ fn answer_from(
     let headers = response.headers_mut();
     headers.insert(X_CACHE, HeaderValue::from_static(label));
     if let Some(age) = age_seconds {
-        headers.insert(header::AGE, HeaderValue::from(age));
+        headers.insert(header::AGE, age_value(age));
     }
     response
+}
+
+/// "00" to "99", for `Age` values below 100 s without formatting them.
+const TWO_DIGITS: &str = match std::str::from_utf8(&two_digit_numbers()) {
+    Ok(text) => text,
+    Err(_) => panic!("digits are ASCII"),
+};
+
+const fn two_digit_numbers() -> [u8; 200] {
+    let mut digits = [0; 200];
+    let mut n = 0;
+    while n < 100 {
+        digits[2 * n] = b'0' + (n / 10) as u8;
+        digits[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    digits
+}
+
+/// An `Age` field value. Most hits are younger than 100 s (short TTLs),
+/// and those borrow static text instead of allocating a value per hit.
+fn age_value(seconds: u64) -> HeaderValue {
+    match usize::try_from(seconds) {
+        Ok(n @ 0..=9) => HeaderValue::from_static(&TWO_DIGITS[2 * n + 1..2 * n + 2]),
+        Ok(n @ 10..=99) => HeaderValue::from_static(&TWO_DIGITS[2 * n..2 * n + 2]),
+        _ => HeaderValue::from(seconds),
+    }
 }
 
 /// A problem document as an answer (`application/problem+json`), for the

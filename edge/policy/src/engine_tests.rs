@@ -319,3 +319,10 @@ async fn vary_keeps_one_variant_per_url() {
         ("MISS", &b"fr"[..])
     );
 }
+
+#[test]
+fn age_values_read_as_their_seconds() {
+    for seconds in [0, 7, 9, 10, 42, 99, 100, 31_536_000] {
+        assert_eq!(age_value(seconds), HeaderValue::from(seconds), "{seconds}");
+    }
+}

@@ -264,12 +264,18 @@ fn vary_names(response: &HeaderMap) -> impl Iterator<Item = String> + '_ {
         .filter(|name| !name.is_empty())
 }
 
+/// The fingerprint of a response without `Vary`: every request matches it.
+pub const VARIES_ON_NOTHING: u64 = 0;
+
 /// A fingerprint of the request's values of the fields the response varies
 /// on, compared on reuse (RFC 9111 §4.1). Values are compared after joining
 /// field lines and trimming, a normalisation §4.1 allows; an absent field
 /// differs from an empty one.
 pub fn variant(response: &HeaderMap, request: &HeaderMap) -> u64 {
     let mut names: Vec<String> = vary_names(response).collect();
+    if names.is_empty() {
+        return VARIES_ON_NOTHING;
+    }
     names.sort_unstable();
     names.dedup();
     let mut hash = Fnv64::default();
@@ -957,6 +963,8 @@ mod tests {
         // Without Vary every request matches.
         let plain = headers(&[("cache-control", "max-age=60")]);
         assert_eq!(variant(&plain, &en), variant(&plain, &fr));
+        assert_eq!(variant(&plain, &en), VARIES_ON_NOTHING);
+        assert_ne!(variant(&response, &absent), VARIES_ON_NOTHING);
     }
 
     #[test]
