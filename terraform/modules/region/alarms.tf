@@ -8,12 +8,12 @@ locals {
   alarms = {
     api-errors = {
       namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 5
-      dimensions  = { FunctionName = aws_lambda_function.api.function_name }
+      dimensions  = { FunctionName = module.api_function.function_name }
       description = "The API function failed (crashed or timed out) more than 5 times in 5 minutes."
     }
     api-throttles = {
       namespace   = "AWS/Lambda", metric = "Throttles", statistic = "Sum", threshold = 0
-      dimensions  = { FunctionName = aws_lambda_function.api.function_name }
+      dimensions  = { FunctionName = module.api_function.function_name }
       description = "Requests were refused because the API reached its reserved concurrency."
     }
     api-5xx = {
@@ -23,7 +23,7 @@ locals {
     }
     photo-errors = {
       namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 0
-      dimensions  = { FunctionName = aws_lambda_function.photos.function_name }
+      dimensions  = { FunctionName = module.photo_function.function_name }
       description = "The photo function crashed or timed out (bad inputs fail their job and are not errors)."
     }
     jobs-waiting = {

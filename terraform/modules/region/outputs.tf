@@ -27,7 +27,7 @@ output "latency_record" {
 
 output "api_policy" {
   description = "The API function's permissions, as JSON."
-  value       = aws_iam_role_policy.api.policy
+  value       = module.api_function.policy
 }
 
 output "table_arns" {
@@ -36,7 +36,7 @@ output "table_arns" {
 
 output "photo_policy" {
   description = "The photo function's permissions, as JSON."
-  value       = aws_iam_role_policy.photos.policy
+  value       = module.photo_function.policy
 }
 
 output "photo_trigger" {
@@ -44,7 +44,7 @@ output "photo_trigger" {
     response_types  = aws_lambda_event_source_mapping.photos.function_response_types
     redrive_policy  = aws_sqs_queue_redrive_policy.jobs.redrive_policy
     visibility_secs = aws_sqs_queue.jobs.visibility_timeout_seconds
-    timeout_secs    = aws_lambda_function.photos.timeout
+    timeout_secs    = module.photo_function.timeout_secs
   }
 }
 

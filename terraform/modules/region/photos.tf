@@ -110,108 +110,56 @@ resource "aws_sqs_queue_redrive_policy" "jobs" {
   })
 }
 
-resource "aws_cloudwatch_log_group" "photos" {
-  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest; the functions log no secrets (tokens are never logged, only request ids), so a customer-managed key adds cost without protecting more.
-  name              = "/aws/lambda/${local.photo_function_name}"
-  retention_in_days = local.s.log_retention_days
-}
+module "photo_function" {
+  source = "../function"
 
-resource "aws_iam_role" "photos" {
-  name = "${local.photo_function_name}-${local.region}"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
+  name                 = local.photo_function_name
+  region               = local.region
+  zip                  = local.s.photo_lambda_zip
+  architecture         = local.s.lambda_architecture
+  memory_mb            = local.s.photo_memory_mb
+  reserved_concurrency = local.s.photo_reserved_concurrency
+  log_retention_days   = local.s.log_retention_days
+  timeout_secs         = local.photo_timeout_secs
+
+  environment = merge(local.shared_environment, {
+    JOB_VISIBILITY_SECS = tostring(local.job_visibility_secs)
+    JOB_MAX_RECEIVES    = tostring(local.s.job_max_receives)
   })
-}
 
-resource "aws_iam_role_policy" "photos" {
-  name = "least-privilege"
-  role = aws_iam_role.photos.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "JobsTable"
-        Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-        Resource = [local.table_arns["jobs"]]
-      },
-      {
-        Sid      = "ReadOriginals"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${aws_s3_bucket.photos.arn}/originals/*"]
-      },
-      {
-        Sid      = "WriteOutputs"
-        Effect   = "Allow"
-        Action   = ["s3:PutObject"]
-        Resource = ["${aws_s3_bucket.photos.arn}/outputs/*"]
-      },
-      {
-        Sid      = "ConsumeJobs"
-        Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-        Resource = [aws_sqs_queue.jobs.arn]
-      },
-      {
-        Sid      = "OwnLogs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.photos.arn}:*"]
-      },
-    ]
-  })
-}
-
-resource "aws_lambda_function" "photos" {
-  #checkov:skip=CKV_AWS_117:The function reaches only AWS public endpoints (DynamoDB, S3, SQS) over TLS with IAM auth; a VPC would add NAT gateways (a fixed cost at rest) and cold-start latency for no access it lacks.
-  #checkov:skip=CKV_AWS_272:The package is built from this repository by CI and uploaded by Terraform from the same checkout; code signing would need a signing profile outside this deployment.
-  #checkov:skip=CKV_AWS_173:The environment holds only resource names and tuning numbers, no secrets; Lambda encrypts it at rest with an AWS-managed key.
-  #checkov:skip=CKV_AWS_116:Triggered by SQS through an event source mapping, whose queue has the dead-letter queue (redrive after job_max_receives); a function DLQ only applies to asynchronous invocations.
-  function_name                  = local.photo_function_name
-  role                           = aws_iam_role.photos.arn
-  runtime                        = "provided.al2023"
-  handler                        = "bootstrap"
-  filename                       = local.s.photo_lambda_zip
-  source_code_hash               = filebase64sha256(local.s.photo_lambda_zip)
-  architectures                  = [local.s.lambda_architecture]
-  memory_size                    = local.s.photo_memory_mb
-  timeout                        = local.photo_timeout_secs
-  reserved_concurrent_executions = local.s.photo_reserved_concurrency
-
-  environment {
-    variables = {
-      USERS_TABLE         = local.s.table_names["users"]
-      LOGINS_TABLE        = local.s.table_names["logins"]
-      SESSIONS_TABLE      = local.s.table_names["sessions"]
-      RATE_LIMITS_TABLE   = local.s.table_names["rate-limits"]
-      JOBS_TABLE          = local.s.table_names["jobs"]
-      PHOTOS_BUCKET       = aws_s3_bucket.photos.bucket
-      JOBS_QUEUE_URL      = aws_sqs_queue.jobs.url
-      JOBS_DLQ_URL        = aws_sqs_queue.dead_letters.url
-      JOB_VISIBILITY_SECS = tostring(local.job_visibility_secs)
-      JOB_MAX_RECEIVES    = tostring(local.s.job_max_receives)
-      RUST_LOG            = "info"
-    }
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  depends_on = [aws_cloudwatch_log_group.photos, aws_iam_role_policy.photos]
+  statements = [
+    {
+      Sid      = "JobsTable"
+      Effect   = "Allow"
+      Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      Resource = [local.table_arns["jobs"]]
+    },
+    {
+      Sid      = "ReadOriginals"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${aws_s3_bucket.photos.arn}/originals/*"]
+    },
+    {
+      Sid      = "WriteOutputs"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${aws_s3_bucket.photos.arn}/outputs/*"]
+    },
+    {
+      Sid      = "ConsumeJobs"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      Resource = [aws_sqs_queue.jobs.arn]
+    },
+  ]
 }
 
 # One bad message is reported alone (ReportBatchItemFailures) instead of
 # bringing its whole batch back.
 resource "aws_lambda_event_source_mapping" "photos" {
   event_source_arn                   = aws_sqs_queue.jobs.arn
-  function_name                      = aws_lambda_function.photos.arn
+  function_name                      = module.photo_function.arn
   batch_size                         = 5
   maximum_batching_window_in_seconds = 1
   function_response_types            = ["ReportBatchItemFailures"]
