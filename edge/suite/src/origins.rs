@@ -33,6 +33,8 @@ impl Region {
             .await
             .expect("the port is free");
         let address = listener.local_addr().expect("bound");
+        // Restarted on this address later: no edge process may be given it.
+        millions_testkit::claim_port(address.port());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
