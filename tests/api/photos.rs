@@ -292,19 +292,22 @@ async fn uploads_and_jobs_refuse_what_they_did_not_promise() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_survives_its_worker_being_killed_and_finishes_once() {
     let dir = data_dir();
+    // The restarted stack waits out the visibility timeout, so it is most of
+    // this test's time; the job timeout keeps several times the job's own
+    // duration (under 2 s here) for slower machines.
     let flags = [
         "--data-dir",
         dir.path().to_str().unwrap(),
         "--job-timeout-secs",
-        "20",
+        "8",
         "--job-visibility-secs",
-        "21",
+        "9",
     ];
     let stack = TestStack::start_with(&flags, &[]);
     let client = Client::signed_up(&stack).await;
     let token = client.token.clone();
-    let photo = client.upload(&photo(4000, 3000)).await;
-    // Heavy enough to be caught running: a wide blur on 12 megapixels.
+    let photo = client.upload(&photo(2000, 1500)).await;
+    // Heavy enough to be caught running: a wide blur on 3 megapixels.
     let heavy = json!({"operations": [{"op": "blur", "sigma": 30.0}, {"op": "thumbnail", "size": 256}, {"op": "resize", "width": 800}]});
     let status_url = client.submit(&photo, &heavy).await;
     let running = client
