@@ -5,10 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CHECKOV_VERSION=3.3.30
-if ! .venv-checkov/bin/pip show checkov 2>/dev/null | grep -x "Version: $CHECKOV_VERSION" >/dev/null; then
-  echo "installing checkov $CHECKOV_VERSION into .venv-checkov" >&2
-  python3 -m venv .venv-checkov
-  .venv-checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
-fi
+# The pinned version is installed by scripts/install-toolchain.sh --ci.
+[ -x .venv-checkov/bin/checkov ] || bash scripts/install-toolchain.sh --ci
 .venv-checkov/bin/checkov --directory terraform --framework terraform --quiet --compact --output cli

