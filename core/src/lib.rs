@@ -2,7 +2,8 @@
 //!
 //! Everything here is plain Rust with no I/O and no runtime: the domain types
 //! (the chapter's user object), their validation, id generation, the RFC 9457
-//! problem type, and the ports (traits) that infrastructure adapters implement.
+//! problem type, the shard function, and the ports (traits) that
+//! infrastructure adapters implement.
 //! Keeping it free of tokio and AWS types is what lets the same logic run in a
 //! Lambda, in the local stack, and (compiled to wasm) at the edge.
 
@@ -13,6 +14,7 @@ pub mod ports;
 pub mod preconditions;
 pub mod problem;
 pub mod services;
+pub mod shards;
 pub mod users;
 
 pub use auth::Email;
@@ -20,4 +22,5 @@ pub use ids::{IdGenerator, UserId};
 pub use ports::{Clock, Consistency, StoreError, Users};
 pub use problem::{Problem, Violation};
 pub use services::{Ports, Services};
+pub use shards::{Shard, ShardCount};
 pub use users::{Address, StoredUser, User, UserProfile, Version};
