@@ -87,7 +87,9 @@ pub trait ResponseStore {
     /// happened since (a read racing a write must not pin the old version).
     type Ticket: Copy;
 
-    fn ticket(&self) -> Self::Ticket;
+    /// The ticket for a fill of `key`: a purge of another key need not
+    /// spoil it.
+    fn ticket(&self, key: &str) -> Self::Ticket;
     async fn get(&self, key: &str) -> Option<Self::Entry>;
     async fn put(&self, key: String, entry: Stored, lifetime_secs: u32, ticket: Self::Ticket);
     async fn purge(&self, keys: &[String]);
@@ -297,7 +299,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 _ => None,
             },
         };
-        let ticket = self.store.ticket();
+        let ticket = self.store.ticket(&key);
         let request_ms = (self.now_ms)();
         let fetched = self.fetch_for_cache(parts, client, held.as_ref()).await;
         let response_ms = (self.now_ms)();
@@ -412,7 +414,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         parts: &http::request::Parts,
         client: &Client,
     ) -> Response<Bytes> {
-        let ticket = self.store.ticket();
+        let key = key_of(
+            &self.settings.asset_version,
+            parts.uri.path(),
+            parts.uri.query(),
+        );
+        let ticket = self.store.ticket(&key);
         let request_ms = (self.now_ms)();
         let answer = match self
             .forward(
@@ -430,11 +437,6 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         let response_ms = (self.now_ms)();
         if parts.method == Method::GET {
             if let Some(policy) = policy_for(parts, &answer, true, request_ms, response_ms) {
-                let key = key_of(
-                    &self.settings.asset_version,
-                    parts.uri.path(),
-                    parts.uri.query(),
-                );
                 // A fresh entry is left alone: rewriting it on every
                 // credentialed read would cost a copy per request for nothing.
                 let fresh = self.store.get(&key).await.is_some_and(|entry| {

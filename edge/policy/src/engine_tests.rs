@@ -28,7 +28,7 @@ impl ResponseStore for MemoryStore {
     type Entry = Stored;
     type Ticket = ();
 
-    fn ticket(&self) {}
+    fn ticket(&self, _: &str) {}
 
     async fn get(&self, key: &str) -> Option<Stored> {
         self.0.lock().unwrap().get(key).cloned()

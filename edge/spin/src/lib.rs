@@ -58,7 +58,7 @@ impl ResponseStore for NoStore {
     type Entry = Stored;
     type Ticket = ();
 
-    fn ticket(&self) {}
+    fn ticket(&self, _: &str) {}
 
     async fn get(&self, _: &str) -> Option<Stored> {
         None

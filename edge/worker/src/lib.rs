@@ -128,7 +128,7 @@ impl ResponseStore for CacheApi {
     /// is no local epoch to compare (see the module notes).
     type Ticket = ();
 
-    fn ticket(&self) {}
+    fn ticket(&self, _: &str) {}
 
     async fn get(&self, key: &str) -> Option<Stored> {
         let mut response = Cache::default().get(cache_url(key), false).await.ok()??;
