@@ -150,8 +150,13 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .layer(axum::middleware::map_response(no_store_unless_said))
         // Per-request spans cost microseconds on every request, so they are
         // made at DEBUG (`RUST_LOG=debug` turns them on); server errors are
-        // always logged, with their request id, by `log_server_errors`.
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // logged once, with their request id and cause, by
+        // `log_server_errors`, so the trace layer's own failure line is off.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_failure(()),
+        )
         .layer(axum::middleware::from_fn(error::log_server_errors))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(
