@@ -176,6 +176,15 @@ run "the_emulator_switch_turns_replicas_off" {
   }
 }
 
+run "the_functions_log_json_lines" {
+  command = apply
+
+  assert {
+    condition     = module.primary.log_formats == { api = "JSON", photos = "JSON" } && module.secondary.log_formats == { api = "JSON", photos = "JSON" }
+    error_message = "Both functions in both regions log JSON (Lambda sets AWS_LAMBDA_LOG_FORMAT=JSON, which their subscriber follows)."
+  }
+}
+
 run "the_api_function_may_touch_only_its_own_tables_and_logs" {
   command = apply
 

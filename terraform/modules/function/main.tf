@@ -61,6 +61,19 @@ resource "aws_lambda_function" "this" {
     variables = var.environment
   }
 
+  # JSON log lines: Lambda then sets AWS_LAMBDA_LOG_FORMAT=JSON, which the
+  # functions' subscriber (lambda_runtime's default) follows, so CloudWatch
+  # Logs Insights can filter on the fields (request id, status, cause)
+  # instead of parsing text. The log group is the one made above. moto does
+  # not keep the setting (a perpetual diff), so an emulator leaves it out.
+  dynamic "logging_config" {
+    for_each = var.json_logs ? [1] : []
+    content {
+      log_format = "JSON"
+      log_group  = aws_cloudwatch_log_group.this.name
+    }
+  }
+
   tracing_config {
     mode = "Active"
   }

@@ -18,3 +18,8 @@ output "policy" {
   description = "The role's permissions, as JSON."
   value       = aws_iam_role_policy.this.policy
 }
+
+output "log_format" {
+  description = "JSON or Text, as Lambda formats the function's log lines."
+  value       = one(aws_lambda_function.this.logging_config[*].log_format)
+}

@@ -48,3 +48,9 @@ variable "statements" {
     Resource = list(string)
   }))
 }
+
+variable "json_logs" {
+  description = "Log lines as JSON (Lambda's logging_config); off under an emulator that does not keep the setting."
+  type        = bool
+  default     = true
+}

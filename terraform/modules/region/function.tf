@@ -10,6 +10,7 @@ module "api_function" {
   memory_mb            = local.s.api_memory_mb
   reserved_concurrency = local.s.api_reserved_concurrency
   log_retention_days   = local.s.log_retention_days
+  json_logs            = !local.s.emulator
   # API Gateway gives up after 30 s; a request should finish far sooner, and a
   # short timeout frees a stuck instance quickly.
   timeout_secs = 10

@@ -25,6 +25,14 @@ output "latency_record" {
   }
 }
 
+output "log_formats" {
+  description = "How Lambda formats each function's log lines (null: its default, text)."
+  value = {
+    api    = module.api_function.log_format
+    photos = module.photo_function.log_format
+  }
+}
+
 output "api_policy" {
   description = "The API function's permissions, as JSON."
   value       = module.api_function.policy

@@ -120,6 +120,7 @@ module "photo_function" {
   memory_mb            = local.s.photo_memory_mb
   reserved_concurrency = local.s.photo_reserved_concurrency
   log_retention_days   = local.s.log_retention_days
+  json_logs            = !local.s.emulator
   timeout_secs         = local.photo_timeout_secs
 
   environment = merge(local.shared_environment, {
