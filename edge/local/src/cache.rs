@@ -221,6 +221,15 @@ mod tests {
         assert_eq!(body_of(&cache, "/users/1").await, Some(Bytes::from("v6")));
     }
 
+    /// `count` profile keys whose purges do not touch `key`'s stripe.
+    fn other_profiles(cache: &ResponseCache, key: &str, count: usize) -> Vec<String> {
+        (2..)
+            .map(|n| format!("/users/{n}"))
+            .filter(|other| cache.stripe(other) != cache.stripe(key))
+            .take(count)
+            .collect()
+    }
+
     #[tokio::test]
     async fn fills_are_stored_while_other_keys_are_purged() {
         // Each fill of one profile has a write to another profile's key
@@ -228,11 +237,7 @@ mod tests {
         // writes: every one of them is stored.
         let cache = ResponseCache::new(1024 * 1024);
         let hot = "/users/1";
-        let others: Vec<String> = (2..)
-            .map(|n| format!("/users/{n}"))
-            .filter(|key| cache.stripe(key) != cache.stripe(hot))
-            .take(1000)
-            .collect();
+        let others = other_profiles(&cache, hot, 1000);
         for (n, other) in others.iter().enumerate() {
             let ticket = cache.ticket(hot);
             cache.purge(std::slice::from_ref(other)).await;
@@ -246,11 +251,7 @@ mod tests {
     async fn concurrent_purges_of_other_keys_leave_fills_alone() {
         let cache = Arc::new(ResponseCache::new(1024 * 1024));
         let hot = "/users/1";
-        let others: Vec<String> = (2..)
-            .map(|n| format!("/users/{n}"))
-            .filter(|key| cache.stripe(key) != cache.stripe(hot))
-            .take(100)
-            .collect();
+        let others = other_profiles(&cache, hot, 100);
         let writer = {
             let cache = Arc::clone(&cache);
             tokio::spawn(async move {
