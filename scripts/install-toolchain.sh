@@ -2,7 +2,8 @@
 # Installs what the tests need beyond a Rust toolchain, on Debian/Ubuntu:
 #   - Python 3 with venv, and the moto AWS emulator (pinned) in ./.venv
 #   - Debian's rustc with the wasm32 targets (rustup cannot fetch targets
-#     offline), used by scripts/check-wasm.sh and scripts/build-edge.sh
+#     offline) and its clippy, used by scripts/check-wasm.sh and
+#     scripts/build-edge.sh
 #   - for the Cloudflare Worker, in ./.tools: wasm-bindgen-cli and
 #     worker-build (cargo), wrangler, binaryen's wasm-opt and a Node 22
 #     binary for wrangler (npm)
@@ -45,6 +46,8 @@ system_packages() {
   python3 -m venv --help >/dev/null 2>&1 || wanted+=(python3 python3-venv)
   /usr/bin/rustc --print target-list 2>/dev/null | grep -x wasm32-wasip2 >/dev/null \
     || wanted+=(rustc-web cargo-web rust-web-src libstd-rust-web-dev lld-22 wasi-libc)
+  # clippy for the same rustc, for scripts/check-wasm.sh
+  [ -x /usr/bin/cargo-clippy ] || wanted+=(rust-web-clippy)
   command -v npm >/dev/null || wanted+=(nodejs npm)
   if $ci; then
     command -v nginx >/dev/null || wanted+=(nginx-light)
