@@ -26,7 +26,7 @@ WRANGLER_VERSION=4.164.0
 BINARYEN_VERSION=132.0.0
 NODE_VERSION=22.23.3           # wrangler needs Node >= 22.12
 WASMTIME_VERSION=49.0.4
-CHECKOV_VERSION=3.3.30         # scripts/check-checkov.sh checks the same pin
+CHECKOV_VERSION=3.3.30         # scripts/check-checkov.sh installs through this script
 
 ci=false
 [ "${1:-}" = --ci ] && ci=true

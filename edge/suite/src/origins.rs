@@ -74,15 +74,8 @@ pub struct Origins {
 
 impl Origins {
     pub async fn start(count: usize) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let db =
-            millions_infra::local::EmbeddedDatabase::open(dir.path()).expect("the store opens");
-        let stores = millions_infra::local::EmbeddedStores::new(
-            db,
-            Arc::new(millions_infra::SystemClock),
-            millions_infra::local::PhotoOptions::default(),
-        )
-        .expect("the tables open");
+        let (stores, dir) =
+            millions_infra::local::EmbeddedStores::temporary().expect("the store opens");
         let ports = stores.ports();
         let requests = Arc::new(AtomicUsize::new(0));
         let mut regions = Vec::new();

@@ -294,14 +294,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_server_error_is_logged_once_with_its_request_id_and_cause() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = millions_infra::local::EmbeddedDatabase::open(dir.path()).unwrap();
-        let stores = millions_infra::local::EmbeddedStores::new(
-            db,
-            Arc::new(millions_infra::SystemClock),
-            millions_infra::local::PhotoOptions::default(),
-        )
-        .unwrap();
+        let (stores, _dir) = millions_infra::local::EmbeddedStores::temporary().unwrap();
         let mut ports = stores.ports();
         ports.users = Arc::new(Unreachable);
         let app = crate::router(crate::ApiState::new(ports, 1, crate::Settings::default()));

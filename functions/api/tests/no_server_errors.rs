@@ -6,8 +6,6 @@
 //! headers) as well as from noise, and run through the real router on the
 //! embedded store.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use http::Request;
 use http_body_util::BodyExt;
@@ -240,13 +238,7 @@ thread_local! {
     /// The router on a fresh embedded store holding one signed-up user, that
     /// user's id and session token.
     static EXISTING: (axum::Router, u64, String, tempfile::TempDir) = RUNTIME.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let db = millions_infra::local::EmbeddedDatabase::open(dir.path()).unwrap();
-        let stores = millions_infra::local::EmbeddedStores::new(
-            db,
-            Arc::new(millions_infra::SystemClock),
-            millions_infra::local::PhotoOptions::default(),
-        ).unwrap();
+        let (stores, dir) = millions_infra::local::EmbeddedStores::temporary().unwrap();
         let ports = stores.ports();
         let app = millions_api::router(ApiState::new(ports, 0, Settings::default()));
         let mut signup = john();

@@ -10,7 +10,7 @@ use super::{
     EmbeddedDatabase, EmbeddedJobs, EmbeddedQueue, EmbeddedRateLimits, EmbeddedSessions,
     EmbeddedUsers, LocalBlobs,
 };
-use crate::{Argon2Passwords, OsRandomness};
+use crate::{Argon2Passwords, OsRandomness, SystemClock};
 
 /// How the local photo pipeline is set up.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +55,16 @@ impl EmbeddedStores {
                 .map_err(StoreError::unavailable)?,
             clock,
         })
+    }
+
+    /// Fresh stores on the system clock with the default photo settings, in
+    /// a new temporary folder that is removed when the returned handle drops:
+    /// what a test of the API over real stores starts from.
+    pub fn temporary() -> Result<(Self, tempfile::TempDir), StoreError> {
+        let dir = tempfile::tempdir().map_err(StoreError::unavailable)?;
+        let db = EmbeddedDatabase::open(dir.path()).map_err(StoreError::unavailable)?;
+        let stores = Self::new(db, Arc::new(SystemClock), PhotoOptions::default())?;
+        Ok((stores, dir))
     }
 
     /// The photo ports alone (the worker pool needs them without the rest).
