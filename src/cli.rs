@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use millions_core::ShardCount;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -72,6 +73,10 @@ pub struct StoreArgs {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// How many shards a new data folder gets (local backend). A folder that
+    /// exists keeps the shards its map names.
+    #[arg(long, env = "MILLIONS_SHARDS", default_value_t = ShardCount::DEFAULT, global = true)]
+    pub shards: ShardCount,
     /// Prefix of the AWS resource names (aws backend): the tables PREFIX-users,
     /// PREFIX-logins, PREFIX-sessions, PREFIX-rate-limits, PREFIX-jobs, the
     /// bucket PREFIX-photos and the queues PREFIX-photo-jobs(-dlq). When

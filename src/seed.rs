@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 use millions_core::{Address, Clock, IdGenerator, StoredUser, UserProfile, Version};
-use millions_infra::local::{EmbeddedDatabase, EmbeddedUsers};
+use millions_infra::local::{DataFolder, EmbeddedUsers};
 use millions_infra::{random_node_id, SystemClock};
 
 use crate::cli::{Backend, SeedArgs, StoreArgs};
@@ -16,7 +16,8 @@ pub async fn run(store: &StoreArgs, args: &SeedArgs) -> anyhow::Result<()> {
     if store.backend != Backend::Local {
         bail!("seed loads the embedded store only; use --backend local");
     }
-    let users = EmbeddedUsers::new(EmbeddedDatabase::open(&store.data_dir)?)?;
+    let folder = DataFolder::open(&store.data_dir, store.shards)?;
+    let users = EmbeddedUsers::new(folder.shards().clone())?;
     let mut ids_out = match &args.ids_out {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path)

@@ -15,7 +15,7 @@ use millions_core::{Clock, Ports};
 use millions_edge_local::EdgeConfig;
 use millions_edge_policy::origins::Origin;
 use millions_infra::aws::Deployment;
-use millions_infra::local::{EmbeddedDatabase, EmbeddedStores, LocalBlobs, PhotoOptions};
+use millions_infra::local::{DataFolder, EmbeddedStores, LocalBlobs, PhotoOptions};
 use millions_infra::{random_node_id, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -238,13 +238,17 @@ pub async fn open_stack(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match store.backend {
         Backend::Local => {
-            let db = EmbeddedDatabase::open(&store.data_dir)?;
-            tracing::info!(path = %db.path().display(), "embedded data store at {}", db.path().display());
+            let folder = DataFolder::open(&store.data_dir, store.shards)?;
+            let shards = folder.shards();
+            if shards.count() != store.shards {
+                tracing::info!(shards = %shards.count(), asked = %store.shards, "the data folder keeps the {} shards of its map", shards.count());
+            }
+            tracing::info!(path = %folder.path().display(), shards = %shards.count(), epoch = shards.epoch(), "embedded data store at {}", folder.path().display());
             let options = PhotoOptions {
                 public_url: public_url.to_owned(),
                 queue,
             };
-            let stores = EmbeddedStores::new(db, Arc::clone(&clock), options)
+            let stores = EmbeddedStores::new(folder, Arc::clone(&clock), options)
                 .context("cannot prepare the embedded tables")?;
             tokio::spawn(
                 stores

@@ -40,6 +40,11 @@ impl ShardCount {
     /// shards to commit in parallel on a laptop's cores.
     pub const DEFAULT: Self = Self(NonZeroU32::new(4).unwrap());
 
+    /// The most shards a data folder may have: each is a store file with its
+    /// own memory map and writer, and more than this buys no parallelism on
+    /// one machine.
+    pub const MAX: u32 = 256;
+
     /// `None` for zero.
     pub fn new(count: u32) -> Option<Self> {
         NonZeroU32::new(count).map(Self)
@@ -52,6 +57,27 @@ impl ShardCount {
     /// Every shard, in order.
     pub fn shards(self) -> impl Iterator<Item = Shard> {
         (0..self.get()).map(Shard)
+    }
+}
+
+/// A shard count that is not a whole number from 1 to [`ShardCount::MAX`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a shard count is a whole number from 1 to {max}, not {given:?}", max = ShardCount::MAX)]
+pub struct InvalidShardCount {
+    given: String,
+}
+
+impl std::str::FromStr for ShardCount {
+    type Err = InvalidShardCount;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.parse::<u32>()
+            .ok()
+            .filter(|count| *count <= Self::MAX)
+            .and_then(Self::new)
+            .ok_or_else(|| InvalidShardCount {
+                given: text.to_owned(),
+            })
     }
 }
 
@@ -245,5 +271,15 @@ mod tests {
             [0, 1, 2]
         );
         assert!(ShardCount::new(0).is_none());
+    }
+
+    #[test]
+    fn a_shard_count_parses_from_1_to_the_maximum() {
+        assert_eq!("4".parse::<ShardCount>().unwrap().get(), 4);
+        assert_eq!("256".parse::<ShardCount>().unwrap().get(), 256);
+        for bad in ["0", "257", "-1", "four", ""] {
+            let error = bad.parse::<ShardCount>().unwrap_err();
+            assert!(error.to_string().contains("from 1 to 256"), "{error}");
+        }
     }
 }

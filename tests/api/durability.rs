@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{data_dir, john, signup_body, TestStack, PASSWORD};
+use millions_infra::local::PAUSE_AT;
+
+use crate::helpers::{data_dir, expect_problem, john, signup_body, TestStack, PASSWORD};
 
 #[tokio::test]
 async fn sigterm_stops_cleanly_and_data_survives_a_restart() {
@@ -93,7 +95,8 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
             "user {id} was acknowledged, then lost"
         );
     }
-    // Their logins were written in the same commit as the users.
+    // Their logins were written with the users: in the same commit where both
+    // share a shard, in the two-step sign-up (settled on restart) where not.
     for (id, email) in acknowledged.iter().step_by(5) {
         let login = serde_json::json!({"email": email, "password": PASSWORD});
         let response = stack
@@ -106,4 +109,69 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
         assert_eq!(response.status(), 200, "user {id} cannot log in");
         assert_eq!(response.json::<Value>().await.unwrap()["userId"], *id);
     }
+}
+
+/// Where a user and its login live on different shards, sign-up writes them
+/// in two steps. The stack is killed (SIGKILL) at each moment between the
+/// steps; after a restart the email is either free again (killed before the
+/// user was written) or a working account (killed after), never half of each:
+/// no email taken twice, no user who cannot log in, no login of nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signup_killed_between_its_shards_is_settled_on_restart() {
+    for (point, account_kept) in [
+        ("signup:email-reserved", false),
+        ("signup:user-written", true),
+    ] {
+        let dir = data_dir();
+        let folder = dir.path().to_str().unwrap();
+        let stack = TestStack::start_with(
+            &["--data-dir", folder, "--shards", "4"],
+            &[(PAUSE_AT, point.to_owned())],
+        );
+        let body = signup_paused_at(&stack, point).await;
+        stack.kill();
+
+        let stack = TestStack::start(dir.path());
+        let credentials = serde_json::json!({"email": body["email"], "password": PASSWORD});
+        let login = stack
+            .client
+            .post(stack.url("/auth/login"))
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap();
+        let again = stack.signup(&body).await;
+        if account_kept {
+            assert_eq!(login.status(), 200, "{point}: the account can log in");
+            let id = login.json::<Value>().await.unwrap()["userId"].clone();
+            let user = stack.get_json(&format!("/users/{id}")).await;
+            assert_eq!(user["id"], id, "{point}: its user is there");
+            expect_problem(again, 409).await;
+        } else {
+            expect_problem(login, 401).await;
+            assert_eq!(again.status(), 201, "{point}: the email is free again");
+        }
+    }
+}
+
+/// Signs users up until one pauses at `point` (sign-ups whose user and login
+/// share a shard finish in one step and never reach it), and returns the
+/// body of the one that paused.
+async fn signup_paused_at(stack: &TestStack, point: &str) -> Value {
+    for _ in 0..64 {
+        let body = signup_body(&john());
+        let request = stack.client.post(stack.url("/auth/signup")).json(&body);
+        let pending = tokio::spawn(request.send());
+        loop {
+            if stack.has_logged(&format!("paused at {point}")) {
+                return body;
+            }
+            if pending.is_finished() {
+                assert_eq!(pending.await.unwrap().unwrap().status(), 201);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    panic!("64 sign-ups and none paused at {point}");
 }

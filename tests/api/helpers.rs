@@ -125,6 +125,12 @@ impl TestStack {
         (status, lines)
     }
 
+    /// Whether the stack has logged a line containing `text` since this was
+    /// last asked (the lines read on the way are dropped).
+    pub fn has_logged(&self, text: &str) -> bool {
+        self.logs.try_iter().any(|line| line.contains(text))
+    }
+
     /// Kills the stack at once (SIGKILL), as a crash would.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

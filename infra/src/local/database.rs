@@ -22,9 +22,11 @@ pub enum EmbeddedError {
         #[source]
         source: redb::DatabaseError,
     },
+    #[error(transparent)]
+    ShardMap(#[from] super::shard_map::ShardMapError),
 }
 
-/// The embedded database of the local stack: one file under the data folder.
+/// One store file of the local stack (the main file or a shard's).
 #[derive(Clone)]
 pub struct EmbeddedDatabase {
     db: Arc<Database>,
@@ -32,23 +34,27 @@ pub struct EmbeddedDatabase {
 }
 
 impl EmbeddedDatabase {
-    /// File name of the database inside the data folder.
+    /// File name of the main store file inside the data folder.
     pub const FILE_NAME: &'static str = "millions.redb";
 
-    /// Opens (creating if needed) the database in `data_dir`.
+    /// Opens (creating if needed) the main store file in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, EmbeddedError> {
         std::fs::create_dir_all(data_dir).map_err(|source| EmbeddedError::CreateFolder {
             path: data_dir.to_owned(),
             source,
         })?;
-        let path = data_dir.join(Self::FILE_NAME);
-        let db = Database::create(&path).map_err(|source| EmbeddedError::Open {
-            path: path.clone(),
+        Self::open_file(&data_dir.join(Self::FILE_NAME))
+    }
+
+    /// Opens (creating if needed) the store file at `path`, in a folder that exists.
+    pub fn open_file(path: &Path) -> Result<Self, EmbeddedError> {
+        let db = Database::create(path).map_err(|source| EmbeddedError::Open {
+            path: path.to_owned(),
             source,
         })?;
         Ok(Self {
             db: Arc::new(db),
-            path,
+            path: path.to_owned(),
         })
     }
 

@@ -4,11 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use millions_core::photos::{PhotoPorts, QueueSettings};
-use millions_core::{Clock, Ports, StoreError};
+use millions_core::{Clock, Ports, ShardCount, StoreError};
 
 use super::{
-    EmbeddedDatabase, EmbeddedJobs, EmbeddedQueue, EmbeddedRateLimits, EmbeddedSessions,
-    EmbeddedUsers, LocalBlobs,
+    DataFolder, EmbeddedJobs, EmbeddedQueue, EmbeddedRateLimits, EmbeddedSessions, EmbeddedUsers,
+    LocalBlobs,
 };
 use crate::{Argon2Passwords, OsRandomness, SystemClock};
 
@@ -34,19 +34,16 @@ pub struct EmbeddedStores {
 }
 
 impl EmbeddedStores {
-    /// Opens every table in `db`; blobs live in a folder beside its file.
+    /// Opens every table of `folder`; blobs live in a folder inside it.
     pub fn new(
-        db: EmbeddedDatabase,
+        folder: DataFolder,
         clock: Arc<dyn Clock>,
         photos: PhotoOptions,
     ) -> Result<Self, StoreError> {
-        let data_dir = db
-            .path()
-            .parent()
-            .map(ToOwned::to_owned)
-            .unwrap_or_default();
+        let data_dir = folder.path().to_owned();
+        let db = folder.main().clone();
         Ok(Self {
-            users: EmbeddedUsers::new(db.clone())?,
+            users: EmbeddedUsers::new(folder.shards().clone())?,
             sessions: EmbeddedSessions::new(db.clone())?,
             limits: EmbeddedRateLimits::new(db.clone())?,
             jobs: EmbeddedJobs::new(db.clone())?,
@@ -57,13 +54,15 @@ impl EmbeddedStores {
         })
     }
 
-    /// Fresh stores on the system clock with the default photo settings, in
-    /// a new temporary folder that is removed when the returned handle drops:
-    /// what a test of the API over real stores starts from.
+    /// Fresh stores on the system clock with the default photo settings and
+    /// shard count, in a new temporary folder that is removed when the
+    /// returned handle drops: what a test of the API over real stores starts
+    /// from.
     pub fn temporary() -> Result<(Self, tempfile::TempDir), StoreError> {
         let dir = tempfile::tempdir().map_err(StoreError::unavailable)?;
-        let db = EmbeddedDatabase::open(dir.path()).map_err(StoreError::unavailable)?;
-        let stores = Self::new(db, Arc::new(SystemClock), PhotoOptions::default())?;
+        let folder =
+            DataFolder::open(dir.path(), ShardCount::DEFAULT).map_err(StoreError::unavailable)?;
+        let stores = Self::new(folder, Arc::new(SystemClock), PhotoOptions::default())?;
         Ok((stores, dir))
     }
 

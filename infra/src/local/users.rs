@@ -1,16 +1,36 @@
-//! The `Users` and `Accounts` ports on the embedded database: a users table
-//! keyed by `user_id` and a logins table keyed by email, written together in
-//! one transaction where both change.
+//! The `Users` and `Accounts` ports on the sharded embedded store: users on
+//! their `user_id`'s shard, logins on their email's shard.
+//!
+//! Where a user and its login share a shard, both are written in one
+//! transaction. Where they do not, there is no transaction across the two
+//! store files, so sign-up and delete are two-step writes that leave an
+//! intent record beside their first step and remove it after their last. A
+//! crash between the steps leaves the intent behind, and opening the store
+//! finishes or undoes that write before anything else runs:
+//!
+//! - sign-up reserves the email first (the login, plus an in-flight record
+//!   on the login's shard), then writes the user, then drops the record.
+//!   While the record is there the email is taken and the login cannot be
+//!   used. Recovery keeps the login if the user was written and removes it
+//!   if not, so no email is taken twice, no user is left without its login,
+//!   and no login points at nobody.
+//! - delete removes the user and writes a release record on the user's
+//!   shard in one transaction, then removes the login, then the record.
+//!   Recovery removes the login the record names.
+//!
+//! [`super::faults`] names the moments between the steps, for the crash tests.
 
 use async_trait::async_trait;
 use millions_core::auth::{AccountError, Accounts, Login, PasswordHash};
 use millions_core::{
     Consistency, Email, StoreError, StoredUser, UserId, UserProfile, Users, Version,
 };
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
+use super::data_folder::Shards;
 use super::database::{unavailable, EmbeddedDatabase};
+use super::faults::pause_point;
 use super::records::{self, Format};
 
 /// `user_id` → the user record, encoded with postcard (compact and several
@@ -18,49 +38,77 @@ use super::records::{self, Format};
 const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 /// email → the login of that email's user.
 const LOGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("logins");
+/// email → `user_id` of a sign-up whose user may not be written yet; on the
+/// login's shard.
+const SIGNUPS_IN_FLIGHT: TableDefinition<&str, u64> = TableDefinition::new("signups_in_flight");
+/// `user_id` → email of a deleted user whose login may still be there; on
+/// the user's shard.
+const RELEASES_IN_FLIGHT: TableDefinition<u64, &str> = TableDefinition::new("releases_in_flight");
 
 type UsersTable<'txn> = redb::Table<'txn, u64, &'static [u8]>;
 
-/// Users kept in the embedded database.
+/// Users kept in the sharded embedded store.
 #[derive(Clone)]
 pub struct EmbeddedUsers {
-    db: EmbeddedDatabase,
+    shards: Shards,
 }
 
 impl EmbeddedUsers {
-    pub fn new(db: EmbeddedDatabase) -> Result<Self, StoreError> {
-        // Create the table up front so reads never meet a missing table.
-        db.create_table(USERS)?;
-        db.create_table(LOGINS)?;
-        Ok(Self { db })
+    /// Opens the tables on every shard and settles any two-step write that
+    /// a crash interrupted.
+    pub fn new(shards: Shards) -> Result<Self, StoreError> {
+        for store in shards.all() {
+            // Create the tables up front so reads never meet a missing table.
+            store.create_table(USERS)?;
+            store.create_table(LOGINS)?;
+            store.create_table(SIGNUPS_IN_FLIGHT)?;
+            store.create_table(RELEASES_IN_FLIGHT)?;
+        }
+        let users = Self { shards };
+        let recovered = users.recover()?;
+        if recovered != Recovered::default() {
+            tracing::warn!(?recovered, "settled the writes a crash interrupted");
+        }
+        Ok(users)
     }
 
-    /// Loads many users in one transaction (one `fsync`), for seeding a
-    /// benchmark or a demo. Existing ids are overwritten.
+    /// Loads many users, one transaction (one `fsync`) per shard, the shards
+    /// in parallel: for seeding a benchmark or a demo. Existing ids are
+    /// overwritten.
     pub fn import(&self, users: impl IntoIterator<Item = StoredUser>) -> Result<usize, StoreError> {
-        let txn = self.db.handle().begin_write().map_err(unavailable)?;
-        let mut count = 0;
-        {
-            let mut table = txn.open_table(USERS).map_err(unavailable)?;
-            for user in users {
-                table
-                    .insert(user.id.get(), encode(&user).as_slice())
-                    .map_err(unavailable)?;
-                count += 1;
-            }
+        let mut by_shard: Vec<Vec<StoredUser>> = vec![Vec::new(); self.shards.all().len()];
+        for user in users {
+            by_shard[self.shards.of_user(user.id).index() as usize].push(user);
         }
-        txn.commit().map_err(unavailable)?;
-        Ok(count)
+        std::thread::scope(|scope| {
+            let loads: Vec<_> = self
+                .shards
+                .all()
+                .iter()
+                .zip(by_shard)
+                .map(|(store, users)| scope.spawn(move || import_into(store, users)))
+                .collect();
+            loads
+                .into_iter()
+                .map(|load| load.join().expect("an import thread does not panic"))
+                .sum()
+        })
     }
 
     /// How many users are stored.
     pub fn count(&self) -> Result<u64, StoreError> {
         use redb::ReadableTableMetadata;
-        let txn = self.db.handle().begin_read().map_err(unavailable)?;
-        txn.open_table(USERS)
-            .map_err(unavailable)?
-            .len()
-            .map_err(unavailable)
+        self.shards
+            .all()
+            .iter()
+            .map(|store| {
+                let txn = store.handle().begin_read().map_err(unavailable)?;
+                txn.open_table(USERS)
+                    .map_err(unavailable)?
+                    .len()
+                    .map_err(unavailable)
+            })
+            .sum()
     }
 
     /// Checks the current record of `id` against `expected` (`None`: the id
@@ -75,7 +123,8 @@ impl EmbeddedUsers {
     where
         F: FnOnce(&mut UsersTable, &WriteTransaction) -> Result<(), StoreError> + Send + 'static,
     {
-        self.db
+        self.shards
+            .store(self.shards.of_user(id))
             .write(move |db| {
                 let txn = db.begin_write().map_err(unavailable)?;
                 {
@@ -120,10 +169,7 @@ impl Users for EmbeddedUsers {
         // One copy of the data, so every read is strongly consistent. Reads run
         // inline: they are lock-free MVCC lookups in a memory-mapped file,
         // microseconds long, cheaper than a hop to the blocking pool.
-        let txn = self.db.handle().begin_read().map_err(unavailable)?;
-        let table = txn.open_table(USERS).map_err(unavailable)?;
-        let record = table.get(id.get()).map_err(unavailable)?;
-        record.map(|bytes| decode(bytes.value())).transpose()
+        self.read(id)
     }
 
     async fn replace(&self, user: &StoredUser, expected: Version) -> Result<(), StoreError> {
@@ -138,23 +184,13 @@ impl Users for EmbeddedUsers {
     }
 
     async fn delete(&self, current: &StoredUser) -> Result<(), StoreError> {
-        let (id, email) = (current.id, current.email.clone());
-        self.conditional_write(id, Some(current.version), move |table, txn| {
-            table.remove(id.get()).map_err(unavailable)?;
-            if let Some(email) = email {
-                let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
-                logins.remove(email.as_str()).map_err(unavailable)?;
-            }
-            Ok(())
-        })
-        .await
+        self.delete_user(current).await
     }
 }
 
 #[async_trait]
 impl Accounts for EmbeddedUsers {
     async fn create(&self, user: &StoredUser, login: &Login) -> Result<(), AccountError> {
-        let (id, user_bytes) = (user.id, encode(user));
         let email = login.email.clone();
         let login_bytes = records::encode(
             LOGIN_FORMAT,
@@ -163,13 +199,95 @@ impl Accounts for EmbeddedUsers {
                 password_hash: login.password_hash.clone(),
             },
         );
-        self.db
+        let (user_shard, login_shard) = (
+            self.shards.of_user(user.id),
+            self.shards.of_text(email.as_str()),
+        );
+        if user_shard == login_shard {
+            return self.create_on_one_shard(user, email, login_bytes).await;
+        }
+        let login_store = self.shards.store(login_shard).clone();
+        reserve_email(&login_store, &email, user.id, login_bytes).await??;
+        pause_point("signup:email-reserved").await;
+        let (id, user_bytes) = (user.id, encode(user));
+        let written = self
+            .shards
+            .store(user_shard)
+            .write(move |db| {
+                let txn = db.begin_write().map_err(unavailable)?;
+                {
+                    let mut users = txn.open_table(USERS).map_err(unavailable)?;
+                    if users.get(id.get()).map_err(unavailable)?.is_some() {
+                        return Ok(Err(AccountError::IdTaken));
+                    }
+                    users
+                        .insert(id.get(), user_bytes.as_slice())
+                        .map_err(unavailable)?;
+                }
+                txn.commit().map_err(unavailable)?;
+                Ok(Ok(()))
+            })
+            .await;
+        match written {
+            Ok(Ok(())) => {
+                pause_point("signup:user-written").await;
+                settle_signup(&login_store, &email, None).await?;
+                Ok(())
+            }
+            // Undo the reservation; if that fails too, the next start does.
+            Ok(Err(refusal)) => {
+                settle_signup(&login_store, &email, Some(id)).await?;
+                Err(refusal)
+            }
+            Err(error) => {
+                let _ = settle_signup(&login_store, &email, Some(id)).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    async fn login(&self, email: &Email) -> Result<Option<Login>, StoreError> {
+        let store = self.shards.store(self.shards.of_text(email.as_str()));
+        let txn = store.handle().begin_read().map_err(unavailable)?;
+        let in_flight = txn.open_table(SIGNUPS_IN_FLIGHT).map_err(unavailable)?;
+        if in_flight
+            .get(email.as_str())
+            .map_err(unavailable)?
+            .is_some()
+        {
+            // Its user may not exist yet: the login is not usable until it does.
+            return Ok(None);
+        }
+        let table = txn.open_table(LOGINS).map_err(unavailable)?;
+        let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else {
+            return Ok(None);
+        };
+        let record: LoginRecord = records::decode(LOGIN_FORMAT, bytes.value())?;
+        Ok(Some(Login {
+            email: email.clone(),
+            user_id: record.user_id,
+            password_hash: record.password_hash,
+        }))
+    }
+}
+
+impl EmbeddedUsers {
+    /// Sign-up where user and login share a shard: one transaction.
+    async fn create_on_one_shard(
+        &self,
+        user: &StoredUser,
+        email: Email,
+        login_bytes: Vec<u8>,
+    ) -> Result<(), AccountError> {
+        let (id, user_bytes) = (user.id, encode(user));
+        self.shards
+            .store(self.shards.of_user(id))
             .write(move |db| {
                 let txn = db.begin_write().map_err(unavailable)?;
                 {
                     let mut users = txn.open_table(USERS).map_err(unavailable)?;
                     let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
-                    if logins.get(email.as_str()).map_err(unavailable)?.is_some() {
+                    if email_taken(&txn, &logins, &email)? {
                         return Ok(Err(AccountError::EmailTaken));
                     }
                     if users.get(id.get()).map_err(unavailable)?.is_some() {
@@ -188,19 +306,223 @@ impl Accounts for EmbeddedUsers {
             .await?
     }
 
-    async fn login(&self, email: &Email) -> Result<Option<Login>, StoreError> {
-        let txn = self.db.handle().begin_read().map_err(unavailable)?;
-        let table = txn.open_table(LOGINS).map_err(unavailable)?;
-        let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else {
-            return Ok(None);
-        };
-        let record: LoginRecord = records::decode(LOGIN_FORMAT, bytes.value())?;
-        Ok(Some(Login {
-            email: email.clone(),
-            user_id: record.user_id,
-            password_hash: record.password_hash,
-        }))
+    /// Removes a user and releases its email, as [`Users::delete`] does.
+    async fn delete_user(&self, current: &StoredUser) -> Result<(), StoreError> {
+        let (id, email) = (current.id, current.email.clone());
+        let release_elsewhere = email
+            .as_ref()
+            .filter(|email| self.shards.of_text(email.as_str()) != self.shards.of_user(id))
+            .cloned();
+        let released_here = release_elsewhere.is_none();
+        self.conditional_write(id, Some(current.version), move |table, txn| {
+            table.remove(id.get()).map_err(unavailable)?;
+            match (email, released_here) {
+                (Some(email), true) => {
+                    let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
+                    logins.remove(email.as_str()).map_err(unavailable)?;
+                }
+                (Some(email), false) => {
+                    let mut releases = txn.open_table(RELEASES_IN_FLIGHT).map_err(unavailable)?;
+                    releases
+                        .insert(id.get(), email.as_str())
+                        .map_err(unavailable)?;
+                }
+                (None, _) => {}
+            }
+            Ok(())
+        })
+        .await?;
+        if let Some(email) = release_elsewhere {
+            pause_point("delete:user-removed").await;
+            let login_store = self.shards.store(self.shards.of_text(email.as_str()));
+            let email = email.as_str().to_owned();
+            login_store
+                .write(move |db| release_email_in(db, &email, id))
+                .await?;
+            self.shards
+                .store(self.shards.of_user(id))
+                .write_table(RELEASES_IN_FLIGHT, move |releases| {
+                    releases.remove(id.get()).map(drop).map_err(unavailable)
+                })
+                .await?;
+        }
+        Ok(())
     }
+
+    /// Finishes or undoes every two-step write a crash interrupted. Runs
+    /// before the store serves anything, so nothing races it.
+    fn recover(&self) -> Result<Recovered, StoreError> {
+        let mut recovered = Recovered::default();
+        for store in self.shards.all() {
+            let txn = store.handle().begin_read().map_err(unavailable)?;
+            let signups: Vec<(String, u64)> = txn
+                .open_table(SIGNUPS_IN_FLIGHT)
+                .map_err(unavailable)?
+                .iter()
+                .map_err(unavailable)?
+                .map(|row| row.map(|(email, id)| (email.value().to_owned(), id.value())))
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?;
+            let releases: Vec<(u64, String)> = txn
+                .open_table(RELEASES_IN_FLIGHT)
+                .map_err(unavailable)?
+                .iter()
+                .map_err(unavailable)?
+                .map(|row| row.map(|(id, email)| (id.value(), email.value().to_owned())))
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?;
+            drop(txn);
+            for (email, id) in signups {
+                let id = UserId::new(id).map_err(StoreError::unavailable)?;
+                let user_written = self
+                    .read(id)?
+                    .is_some_and(|user| user.email.as_ref().map(Email::as_str) == Some(&email));
+                let undo = (!user_written).then_some(id);
+                settle_signup_in(store.handle(), &email, undo)?;
+                if user_written {
+                    recovered.signups_finished += 1;
+                } else {
+                    recovered.signups_undone += 1;
+                }
+            }
+            for (id, email) in releases {
+                let login_store = self.shards.store(self.shards.of_text(&email));
+                if let Ok(user) = UserId::new(id) {
+                    release_email_in(login_store.handle(), &email, user)?;
+                }
+                let txn = store.handle().begin_write().map_err(unavailable)?;
+                txn.open_table(RELEASES_IN_FLIGHT)
+                    .map_err(unavailable)?
+                    .remove(id)
+                    .map_err(unavailable)?;
+                txn.commit().map_err(unavailable)?;
+                recovered.releases_finished += 1;
+            }
+        }
+        Ok(recovered)
+    }
+
+    fn read(&self, id: UserId) -> Result<Option<StoredUser>, StoreError> {
+        let store = self.shards.store(self.shards.of_user(id));
+        let txn = store.handle().begin_read().map_err(unavailable)?;
+        let table = txn.open_table(USERS).map_err(unavailable)?;
+        let record = table.get(id.get()).map_err(unavailable)?;
+        record.map(|bytes| decode(bytes.value())).transpose()
+    }
+}
+
+/// What [`EmbeddedUsers::recover`] found and settled.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Recovered {
+    signups_finished: usize,
+    signups_undone: usize,
+    releases_finished: usize,
+}
+
+/// Whether `email` has a login or a sign-up in flight on this shard.
+fn email_taken(
+    txn: &WriteTransaction,
+    logins: &redb::Table<&str, &[u8]>,
+    email: &Email,
+) -> Result<bool, StoreError> {
+    let in_flight = txn.open_table(SIGNUPS_IN_FLIGHT).map_err(unavailable)?;
+    Ok(logins.get(email.as_str()).map_err(unavailable)?.is_some()
+        || in_flight
+            .get(email.as_str())
+            .map_err(unavailable)?
+            .is_some())
+}
+
+/// Sign-up's first step: the login and its in-flight record, if the email is free.
+async fn reserve_email(
+    store: &EmbeddedDatabase,
+    email: &Email,
+    id: UserId,
+    login_bytes: Vec<u8>,
+) -> Result<Result<(), AccountError>, StoreError> {
+    let email = email.clone();
+    store
+        .write(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
+                if email_taken(&txn, &logins, &email)? {
+                    return Ok(Err(AccountError::EmailTaken));
+                }
+                logins
+                    .insert(email.as_str(), login_bytes.as_slice())
+                    .map_err(unavailable)?;
+                txn.open_table(SIGNUPS_IN_FLIGHT)
+                    .map_err(unavailable)?
+                    .insert(email.as_str(), id.get())
+                    .map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)?;
+            Ok(Ok(()))
+        })
+        .await
+}
+
+/// Sign-up's last step: drops the in-flight record, and with `undo` (the
+/// user was not written) the login too, if it is still that user's.
+async fn settle_signup(
+    store: &EmbeddedDatabase,
+    email: &Email,
+    undo: Option<UserId>,
+) -> Result<(), StoreError> {
+    let email = email.as_str().to_owned();
+    store
+        .write(move |db| settle_signup_in(db, &email, undo))
+        .await
+}
+
+fn settle_signup_in(db: &Database, email: &str, undo: Option<UserId>) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(unavailable)?;
+    txn.open_table(SIGNUPS_IN_FLIGHT)
+        .map_err(unavailable)?
+        .remove(email)
+        .map_err(unavailable)?;
+    if let Some(id) = undo {
+        remove_login_of(&txn, email, id)?;
+    }
+    txn.commit().map_err(unavailable)
+}
+
+/// Delete's second step: removes the login of `email` if it is `id`'s.
+fn release_email_in(db: &Database, email: &str, id: UserId) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(unavailable)?;
+    remove_login_of(&txn, email, id)?;
+    txn.commit().map_err(unavailable)
+}
+
+/// One shard's part of an import, in one transaction.
+fn import_into(store: &EmbeddedDatabase, users: Vec<StoredUser>) -> Result<usize, StoreError> {
+    let txn = store.handle().begin_write().map_err(unavailable)?;
+    let count = users.len();
+    {
+        let mut table = txn.open_table(USERS).map_err(unavailable)?;
+        for user in users {
+            table
+                .insert(user.id.get(), encode(&user).as_slice())
+                .map_err(unavailable)?;
+        }
+    }
+    txn.commit().map_err(unavailable)?;
+    Ok(count)
+}
+
+/// Removes the login of `email` if it belongs to `id` (and not to someone
+/// who signed up with the email since).
+fn remove_login_of(txn: &WriteTransaction, email: &str, id: UserId) -> Result<(), StoreError> {
+    let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
+    let owner = match logins.get(email).map_err(unavailable)? {
+        Some(bytes) => Some(records::decode::<LoginRecord>(LOGIN_FORMAT, bytes.value())?.user_id),
+        None => None,
+    };
+    if owner == Some(id) {
+        logins.remove(email).map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 /// A login as stored under its email.
@@ -240,4 +562,161 @@ fn decode(bytes: &[u8]) -> Result<StoredUser, StoreError> {
         });
     }
     records::decode(USER_FORMAT, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Crashes between the steps of a two-step write, staged by running the
+    //! first steps and then reopening the folder, as a restart does. The
+    //! SIGKILL tests of the whole stack are in the API's durability tests.
+
+    use std::path::Path;
+
+    use millions_core::{Address, ShardCount};
+
+    use super::*;
+    use crate::local::DataFolder;
+
+    const ID: u64 = 7_000_001;
+
+    fn open(dir: &Path) -> EmbeddedUsers {
+        let folder = DataFolder::open(dir, ShardCount::new(4).unwrap()).unwrap();
+        EmbeddedUsers::new(folder.shards().clone()).unwrap()
+    }
+
+    /// An email whose login lives on another shard than user `ID`.
+    fn email_elsewhere(users: &EmbeddedUsers) -> Email {
+        let id = UserId::new(ID).unwrap();
+        (0..)
+            .map(|n| Email::parse(&format!("user{n}@example.com")).unwrap())
+            .find(|email| users.shards.of_text(email.as_str()) != users.shards.of_user(id))
+            .unwrap()
+    }
+
+    fn account(email: &Email) -> (StoredUser, Login) {
+        let id = UserId::new(ID).unwrap();
+        let user = StoredUser {
+            id,
+            version: Version::FIRST,
+            profile: UserProfile {
+                first_name: "John".into(),
+                last_name: "Smith".into(),
+                address: Address {
+                    street_address: "21 2nd Street".into(),
+                    city: "New York".into(),
+                    state: "NY".into(),
+                    postal_code: 10021,
+                },
+                phone_numbers: vec![],
+            },
+            email: Some(email.clone()),
+        };
+        let login = Login {
+            email: email.clone(),
+            user_id: id,
+            password_hash: PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        };
+        (user, login)
+    }
+
+    fn login_bytes(login: &Login) -> Vec<u8> {
+        records::encode(
+            LOGIN_FORMAT,
+            &LoginRecord {
+                user_id: login.user_id,
+                password_hash: login.password_hash.clone(),
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn a_signup_cut_before_its_user_frees_the_email_on_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = open(dir.path());
+        let email = email_elsewhere(&users);
+        let (user, login) = account(&email);
+        let store = users.shards.store(users.shards.of_text(email.as_str()));
+        reserve_email(store, &email, user.id, login_bytes(&login))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(users.login(&email).await.unwrap(), None, "not usable yet");
+        let taken = users.create(&account(&email).0, &login).await;
+        assert!(
+            matches!(taken, Err(AccountError::EmailTaken)),
+            "but reserved"
+        );
+        drop(users);
+
+        let users = open(dir.path());
+        assert_eq!(users.login(&email).await.unwrap(), None);
+        assert_eq!(users.read(user.id).unwrap(), None);
+        users.create(&user, &login).await.unwrap();
+        assert_eq!(users.login(&email).await.unwrap(), Some(login));
+    }
+
+    #[tokio::test]
+    async fn a_signup_cut_after_its_user_keeps_the_account_on_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = open(dir.path());
+        let email = email_elsewhere(&users);
+        let (user, login) = account(&email);
+        let store = users.shards.store(users.shards.of_text(email.as_str()));
+        reserve_email(store, &email, user.id, login_bytes(&login))
+            .await
+            .unwrap()
+            .unwrap();
+        users.import([user.clone()]).unwrap();
+        drop(users);
+
+        let users = open(dir.path());
+        assert_eq!(users.login(&email).await.unwrap(), Some(login.clone()));
+        assert_eq!(users.read(user.id).unwrap(), Some(user.clone()));
+        let again = users.create(&user, &login).await;
+        assert!(matches!(again, Err(AccountError::EmailTaken)));
+    }
+
+    #[tokio::test]
+    async fn a_delete_cut_before_its_login_is_removed_finishes_on_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = open(dir.path());
+        let email = email_elsewhere(&users);
+        let (user, login) = account(&email);
+        users.create(&user, &login).await.unwrap();
+        // The first step alone: the user gone, the release recorded.
+        let id = user.id;
+        let address = email.as_str().to_owned();
+        users
+            .conditional_write(id, Some(user.version), move |table, txn| {
+                table.remove(id.get()).map_err(unavailable)?;
+                let mut releases = txn.open_table(RELEASES_IN_FLIGHT).map_err(unavailable)?;
+                releases
+                    .insert(id.get(), address.as_str())
+                    .map(drop)
+                    .map_err(unavailable)
+            })
+            .await
+            .unwrap();
+        assert!(users.login(&email).await.unwrap().is_some());
+        drop(users);
+
+        let users = open(dir.path());
+        assert_eq!(users.login(&email).await.unwrap(), None);
+        users.create(&user, &login).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn accounts_split_across_shards_sign_up_and_delete_in_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = open(dir.path());
+        let email = email_elsewhere(&users);
+        let (user, login) = account(&email);
+        users.create(&user, &login).await.unwrap();
+        assert_eq!(users.login(&email).await.unwrap(), Some(login.clone()));
+        users.delete(&user).await.unwrap();
+        assert_eq!(users.login(&email).await.unwrap(), None);
+        assert_eq!(users.read(user.id).unwrap(), None);
+        let leftovers = users.recover().unwrap();
+        assert_eq!(leftovers, Recovered::default(), "no intent left behind");
+    }
 }

@@ -73,12 +73,17 @@ impl Subject {
     }
 }
 
-pub async fn embedded() -> Subject {
+/// The embedded store with `shards` shards.
+pub async fn embedded(shards: u32) -> Subject {
     let dir = tempfile::tempdir().unwrap();
-    let db = millions_infra::local::EmbeddedDatabase::open(dir.path()).unwrap();
+    let folder = millions_infra::local::DataFolder::open(
+        dir.path(),
+        millions_core::ShardCount::new(shards).unwrap(),
+    )
+    .unwrap();
     let clock = ManualClock::at_secs(START_SECS);
     let stores = millions_infra::local::EmbeddedStores::new(
-        db,
+        folder,
         clock.clone(),
         millions_infra::local::PhotoOptions::default(),
     )
@@ -112,7 +117,9 @@ pub async fn dynamodb() -> Subject {
 }
 
 /// Instantiates every listed case (an `async fn(Subject)` in `cases`) once
-/// per adapter.
+/// per adapter: the embedded store with one shard (every write in one
+/// transaction) and with four (users and logins on different shards, so the
+/// two-step writes run), and DynamoDB.
 #[macro_export]
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -120,7 +127,15 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
-                    super::cases::$case($crate::common::embedded().await).await;
+                    super::cases::$case($crate::common::embedded(1).await).await;
+                }
+            )*
+        }
+        mod embedded_sharded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::cases::$case($crate::common::embedded(4).await).await;
                 }
             )*
         }

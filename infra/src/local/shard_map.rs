@@ -1,0 +1,145 @@
+//! The shard map of a data folder: which store files hold the sharded
+//! tables, under which epoch.
+//!
+//! It is a small JSON file (`shards.json`) beside the store files, so a
+//! person can read it, and it is replaced atomically (written to a temporary
+//! file, flushed, renamed over the old one, and the folder flushed), so a
+//! crash leaves either the old map or the new one, never half of each. The
+//! epoch grows by one with every change, so a reader can tell two maps apart.
+//!
+//! A folder written before sharding existed has one store file and no map:
+//! it reads as one shard held by that file, so it keeps its data and its map.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use millions_core::{Shard, ShardCount};
+use serde::{Deserialize, Serialize};
+
+/// The map as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardMap {
+    /// Grows by one with every change of the map.
+    pub epoch: u64,
+    /// The store file of each shard, by shard index, relative to the folder.
+    pub files: Vec<String>,
+}
+
+/// Why the map could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardMapError {
+    #[error("cannot read the shard map {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the shard map {path} is not valid")]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("the shard map {path} names no shard")]
+    Empty { path: PathBuf },
+    #[error("cannot write the shard map {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ShardMap {
+    /// File name of the map inside the data folder.
+    pub const FILE_NAME: &'static str = "shards.json";
+
+    /// The map of a new folder with `count` shards, at epoch 1.
+    pub fn new(count: ShardCount) -> Self {
+        Self {
+            epoch: 1,
+            files: count.shards().map(Self::file_of).collect(),
+        }
+    }
+
+    /// The map of a folder from before sharding: its one store file is the
+    /// only shard.
+    pub fn single_file(file: &str) -> Self {
+        Self {
+            epoch: 1,
+            files: vec![file.to_owned()],
+        }
+    }
+
+    /// The store file that a shard added to a folder gets.
+    pub fn file_of(shard: Shard) -> String {
+        format!("shard-{}.redb", shard.index())
+    }
+
+    pub fn count(&self) -> ShardCount {
+        let count = u32::try_from(self.files.len()).expect("fewer than 2^32 shards");
+        ShardCount::new(count).expect("a read map names at least one shard")
+    }
+
+    /// Reads the map of `folder`, or `None` if the folder has none yet.
+    pub fn load(folder: &Path) -> Result<Option<Self>, ShardMapError> {
+        let path = folder.join(Self::FILE_NAME);
+        let text = match std::fs::read(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(ShardMapError::Read { path, source }),
+        };
+        let map: Self = serde_json::from_slice(&text).map_err(|source| ShardMapError::Invalid {
+            path: path.clone(),
+            source,
+        })?;
+        if map.files.is_empty() {
+            return Err(ShardMapError::Empty { path });
+        }
+        Ok(Some(map))
+    }
+
+    /// Replaces the map of `folder` with this one, atomically and durably.
+    pub fn save(&self, folder: &Path) -> Result<(), ShardMapError> {
+        let path = folder.join(Self::FILE_NAME);
+        let temporary = folder.join(format!("{}.tmp", Self::FILE_NAME));
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&temporary)?;
+            serde_json::to_writer_pretty(&mut file, self)?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, &path)?;
+            // The rename is durable once the folder's entry is.
+            std::fs::File::open(folder)?.sync_all()
+        };
+        write().map_err(|source| ShardMapError::Write { path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_map_loads_back() {
+        let folder = tempfile::tempdir().unwrap();
+        assert_eq!(ShardMap::load(folder.path()).unwrap(), None);
+        let map = ShardMap::new(ShardCount::new(3).unwrap());
+        map.save(folder.path()).unwrap();
+        assert_eq!(ShardMap::load(folder.path()).unwrap(), Some(map.clone()));
+        assert_eq!(map.files, ["shard-0.redb", "shard-1.redb", "shard-2.redb"]);
+        assert_eq!(map.count().get(), 3);
+    }
+
+    #[test]
+    fn a_map_without_shards_is_refused() {
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(
+            folder.path().join(ShardMap::FILE_NAME),
+            r#"{"epoch":2,"files":[]}"#,
+        )
+        .unwrap();
+        let error = ShardMap::load(folder.path()).unwrap_err();
+        assert!(matches!(error, ShardMapError::Empty { .. }), "{error}");
+    }
+}
