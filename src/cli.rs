@@ -31,6 +31,19 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run only the local edge, caching in front of any origin by its headers.
     Edge(EdgeArgs),
+    /// Move the running local stack's keys to another shard count, online.
+    Reshard(ReshardArgs),
+}
+
+/// `millions reshard`.
+#[derive(Args, Debug)]
+pub struct ReshardArgs {
+    /// The shard count to move to.
+    #[arg(long)]
+    pub shards: ShardCount,
+    /// The running stack's front door.
+    #[arg(long, env = "MILLIONS_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
 }
 
 /// The local edge on its own.
@@ -120,6 +133,13 @@ pub struct ServeArgs {
     /// Size of the edge's response cache, in MiB.
     #[arg(long, env = "MILLIONS_EDGE_CACHE_MIB", default_value_t = 64)]
     pub edge_cache_mib: u64,
+    /// Keys per batch when keys move to another shard count (`millions
+    /// reshard`); writers of the shard a batch leaves wait while it moves.
+    #[arg(long, env = "MILLIONS_MOVE_BATCH", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub move_batch: u32,
+    /// Milliseconds of rest between two batches of a move.
+    #[arg(long, env = "MILLIONS_MOVE_PAUSE_MS", default_value_t = 2)]
+    pub move_pause_ms: u64,
     /// Node number (0-31) for the id generator; random when not given.
     #[arg(long, env = "MILLIONS_NODE_ID", value_parser = clap::value_parser!(u16).range(0..32))]
     pub node_id: Option<u16>,

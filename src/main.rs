@@ -8,8 +8,10 @@ mod cli;
 mod edge;
 mod instances;
 mod logging;
+mod reshard;
 mod seed;
 mod serve;
+mod shards;
 mod shutdown;
 mod uploads;
 mod workers;
@@ -29,6 +31,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(cli::Command::Seed(args)) => seed::run(&cli.store, &args).await,
         Some(cli::Command::Edge(args)) => edge::run(&args).await,
+        Some(cli::Command::Reshard(args)) => reshard::run(&args).await,
         None => serve::run(&cli.store, &cli.serve).await,
     }
 }

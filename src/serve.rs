@@ -15,7 +15,9 @@ use millions_core::{Clock, Ports};
 use millions_edge_local::EdgeConfig;
 use millions_edge_policy::origins::Origin;
 use millions_infra::aws::Deployment;
-use millions_infra::local::{DataFolder, EmbeddedStores, LocalBlobs, PhotoOptions};
+use millions_infra::local::{
+    DataFolder, EmbeddedStores, LocalBlobs, MoveOptions, PhotoOptions, Resharder,
+};
 use millions_infra::{random_node_id, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -36,7 +38,11 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let queue_settings = queue_settings(&args.jobs)?;
     let front = bind(args.host, args.port).await?;
     let front_address = front.local_addr()?;
-    let stack = open_stack(store, &public_url(front_address), queue_settings).await?;
+    let moves = MoveOptions {
+        batch: args.move_batch as usize,
+        pause: Duration::from_millis(args.move_pause_ms),
+    };
+    let stack = open_stack(store, &public_url(front_address), queue_settings, moves).await?;
     let ports = stack.ports.clone();
     let (stop, stopping) = watch::channel(());
     tokio::spawn(async move {
@@ -49,7 +55,8 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         stack.local_blobs.clone(),
         Arc::clone(&stack.queue),
         pool.gauge(),
-    );
+    )
+    .merge(crate::shards::routes(stack.resharder.clone()));
     let workers = tokio::spawn(pool.run(stopping.clone()));
 
     if args.no_edge {
@@ -227,6 +234,8 @@ pub struct Stack {
     pub ports: Ports,
     pub queue: Arc<dyn JobQueue>,
     pub local_blobs: Option<LocalBlobs>,
+    /// Moves the embedded store's keys between shard counts (local only).
+    pub resharder: Option<Resharder>,
 }
 
 /// Opens the stores of the chosen backend.
@@ -234,6 +243,7 @@ pub async fn open_stack(
     store: &StoreArgs,
     public_url: &str,
     queue: QueueSettings,
+    moves: MoveOptions,
 ) -> anyhow::Result<Stack> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match store.backend {
@@ -255,10 +265,14 @@ pub async fn open_stack(
                     .clone()
                     .sweep_forever(Arc::clone(&clock), SWEEP_PERIOD),
             );
+            let resharder = Resharder::new(stores.users.clone(), moves);
+            // A move that a stop or a crash interrupted goes on.
+            resharder.resume();
             Ok(Stack {
                 ports: stores.ports(),
                 queue: Arc::new(stores.queue.clone()),
                 local_blobs: Some(stores.blobs.clone()),
+                resharder: Some(resharder),
             })
         }
         Backend::Aws => {
@@ -286,6 +300,7 @@ pub async fn open_stack(
                 queue: Arc::clone(&ports.photos.queue),
                 ports,
                 local_blobs: None,
+                resharder: None,
             })
         }
     }

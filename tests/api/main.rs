@@ -9,5 +9,6 @@ mod helpers;
 mod instances;
 mod invalid_input;
 mod photos;
+mod resharding;
 mod sessions;
 mod users;

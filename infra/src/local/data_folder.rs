@@ -8,11 +8,29 @@
 //! Which table lives where, and why, is in `docs/data-model.md`: users on
 //! their `user_id`'s shard, logins on their email's shard; sessions, rate
 //! limit counters, jobs and the queue in the main file.
+//!
+//! While keys move to a new shard count (`super::moving`), a key has two
+//! candidate shards: its home under the old count, where it stays until it
+//! moves, and its target under the new one. Three rules keep every read and
+//! write correct during the move, without a lock on the read path:
+//!
+//! - the mover copies a batch to its targets and commits before it deletes
+//!   it from home, so a key is always in at least one of the two;
+//! - readers look at home first, then at the target: a key missing from home
+//!   has already been committed at its target. A reader that misses under a
+//!   layout older than the current one reads again under the new one;
+//! - writers hold the *gate* (shared) for their whole write, so the layout
+//!   cannot change under them, and during a move also their home shard's
+//!   lock (shared), which the mover holds exclusively while it moves a batch
+//!   out of that shard. A key present at home is written there, any other at
+//!   its target; new keys always go to their target.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
-use millions_core::{Shard, ShardCount, UserId};
+use millions_core::{Shard, ShardCount, StoreError, UserId};
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock as AsyncRwLock};
 
 use super::shard_map::ShardMap;
 use super::{EmbeddedDatabase, EmbeddedError};
@@ -20,7 +38,6 @@ use super::{EmbeddedDatabase, EmbeddedError};
 /// The store files of one data folder.
 #[derive(Clone)]
 pub struct DataFolder {
-    path: PathBuf,
     main: EmbeddedDatabase,
     shards: Shards,
 }
@@ -51,31 +68,27 @@ impl DataFolder {
             }
         };
         let main = EmbeddedDatabase::open(path)?;
-        let files = map
-            .files
-            .iter()
-            .map(|file| {
-                if file == EmbeddedDatabase::FILE_NAME {
-                    // redb locks a file per process: share the one handle.
-                    Ok(main.clone())
-                } else {
-                    EmbeddedDatabase::open_file(&path.join(file))
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            path: path.to_owned(),
-            main,
-            shards: Shards {
-                epoch: map.epoch,
-                count: map.count(),
-                files: files.into(),
-            },
-        })
+        let shards = Shards {
+            inner: Arc::new(ShardsInner {
+                folder: path.to_owned(),
+                main: main.clone(),
+                layout: RwLock::new(Arc::new(Layout::open(path, &main, map, &[])?)),
+                epoch: AtomicU64::new(0),
+                gate: Arc::new(AsyncRwLock::new(())),
+                locks: (0..ShardCount::MAX)
+                    .map(|_| Arc::new(AsyncRwLock::new(())))
+                    .collect(),
+            }),
+        };
+        shards
+            .inner
+            .epoch
+            .store(shards.layout().epoch(), Ordering::SeqCst);
+        Ok(Self { main, shards })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shards.inner.folder
     }
 
     /// The store file of the tables that are not sharded.
@@ -88,41 +101,231 @@ impl DataFolder {
     }
 }
 
-/// The shards of a data folder and the function that picks one for a key.
+/// The shards of a data folder and the rules that place a key on one.
 #[derive(Clone)]
 pub struct Shards {
-    epoch: u64,
-    count: ShardCount,
-    files: Arc<[EmbeddedDatabase]>,
+    inner: Arc<ShardsInner>,
 }
 
-impl Shards {
-    pub fn count(&self) -> ShardCount {
-        self.count
+struct ShardsInner {
+    folder: PathBuf,
+    main: EmbeddedDatabase,
+    layout: RwLock<Arc<Layout>>,
+    /// The current layout's epoch, readable without the lock (readers check
+    /// it after a miss).
+    epoch: AtomicU64,
+    /// Shared by every write, exclusive while the layout changes.
+    gate: Arc<AsyncRwLock<()>>,
+    /// One per shard index: shared by writers of keys at home there during a
+    /// move, exclusive while the mover moves a batch out of it.
+    locks: Vec<Arc<AsyncRwLock<()>>>,
+}
+
+/// The shards as they are at one epoch: settled on one count, or moving
+/// from one count to another.
+pub struct Layout {
+    map: ShardMap,
+    from: ShardCount,
+    to: Option<ShardCount>,
+    /// By shard index, as many as the larger of the two counts.
+    stores: Vec<EmbeddedDatabase>,
+}
+
+/// A key's candidate shards: equal unless a move changes its shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub home: Shard,
+    pub target: Shard,
+}
+
+impl Placement {
+    pub fn moving(self) -> bool {
+        self.home != self.target
+    }
+}
+
+impl Layout {
+    /// Opens the stores `map` names, reusing the handles already open.
+    fn open(
+        folder: &Path,
+        main: &EmbeddedDatabase,
+        map: ShardMap,
+        open: &[EmbeddedDatabase],
+    ) -> Result<Self, EmbeddedError> {
+        let from = map.count();
+        let to = map.target();
+        let files = match &map.moving_to {
+            Some(target) if target.len() > map.files.len() => target,
+            _ => &map.files,
+        };
+        let stores = files
+            .iter()
+            .map(|file| {
+                let path = folder.join(file);
+                if let Some(store) = open.iter().find(|store| store.path() == path) {
+                    Ok(store.clone())
+                } else if file == EmbeddedDatabase::FILE_NAME {
+                    // redb locks a file per process: share the one handle.
+                    Ok(main.clone())
+                } else {
+                    EmbeddedDatabase::open_file(&path)
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            map,
+            from,
+            to,
+            stores,
+        })
     }
 
-    /// The epoch of the shard map these shards were opened from.
     pub fn epoch(&self) -> u64 {
-        self.epoch
+        self.map.epoch
     }
 
-    /// Every shard's store, by shard index.
-    pub fn all(&self) -> &[EmbeddedDatabase] {
-        &self.files
+    /// The shard map this layout was opened from.
+    pub fn map(&self) -> &ShardMap {
+        &self.map
     }
 
-    /// The shard that holds a user's record.
-    pub fn of_user(&self, id: UserId) -> Shard {
-        Shard::of_user(id, self.count)
+    /// The shard count keys are placed by (the old one, during a move).
+    pub fn count(&self) -> ShardCount {
+        self.from
     }
 
-    /// The shard that holds a record keyed by text (a login's email).
-    pub fn of_text(&self, key: &str) -> Shard {
-        Shard::of_text(key, self.count)
+    /// The count keys are moving to, during a move.
+    pub fn target(&self) -> Option<ShardCount> {
+        self.to
+    }
+
+    /// Every store of this layout, by shard index.
+    pub fn stores(&self) -> &[EmbeddedDatabase] {
+        &self.stores
     }
 
     pub fn store(&self, shard: Shard) -> &EmbeddedDatabase {
-        &self.files[shard.index() as usize]
+        &self.stores[shard.index() as usize]
+    }
+
+    pub fn of_user(&self, id: UserId) -> Placement {
+        self.of_key(id.get())
+    }
+
+    pub fn of_key(&self, key: u64) -> Placement {
+        let home = Shard::of_key(key, self.from);
+        let target = self.to.map_or(home, |to| Shard::of_key(key, to));
+        Placement { home, target }
+    }
+
+    pub fn of_text(&self, key: &str) -> Placement {
+        let home = Shard::of_text(key, self.from);
+        let target = self.to.map_or(home, |to| Shard::of_text(key, to));
+        Placement { home, target }
+    }
+}
+
+/// What a writer holds for the length of its write: the layout cannot
+/// change, and no batch moves out of the shards it locked.
+pub struct WriteGuard {
+    pub layout: Arc<Layout>,
+    _gate: OwnedRwLockReadGuard<()>,
+    homes: Vec<OwnedRwLockReadGuard<()>>,
+}
+
+impl WriteGuard {
+    /// Keeps the mover off `placement`'s home shard while this guard lives,
+    /// if a move concerns it. Lock homes in ascending shard order.
+    pub async fn hold(&mut self, shards: &Shards, placement: Placement) {
+        if placement.moving() {
+            let lock = Arc::clone(&shards.inner.locks[placement.home.index() as usize]);
+            self.homes.push(lock.read_owned().await);
+        }
+    }
+}
+
+impl Shards {
+    /// The layout now.
+    pub fn layout(&self) -> Arc<Layout> {
+        Arc::clone(
+            &self
+                .inner
+                .layout
+                .read()
+                .expect("the layout lock is never poisoned"),
+        )
+    }
+
+    /// The data folder the shards' files are in.
+    pub fn folder(&self) -> &Path {
+        &self.inner.folder
+    }
+
+    /// Whether the layout has changed since the one at `epoch`.
+    pub fn changed_since(&self, epoch: u64) -> bool {
+        self.inner.epoch.load(Ordering::SeqCst) != epoch
+    }
+
+    pub fn count(&self) -> ShardCount {
+        self.layout().count()
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.layout().epoch()
+    }
+
+    /// Starts a write: the returned guard keeps the layout as it is.
+    pub async fn write_guard(&self) -> WriteGuard {
+        let gate = Arc::clone(&self.inner.gate).read_owned().await;
+        WriteGuard {
+            layout: self.layout(),
+            _gate: gate,
+            homes: Vec::new(),
+        }
+    }
+
+    /// Keeps writers off `shard` while a batch moves out of it.
+    pub(crate) async fn lock_for_moving(&self, shard: Shard) -> OwnedRwLockWriteGuard<()> {
+        Arc::clone(&self.inner.locks[shard.index() as usize])
+            .write_owned()
+            .await
+    }
+
+    /// Replaces the map (and the layout) with `next`, durably, once every
+    /// write under the current layout has finished; writers wait meanwhile. Stores `next` no longer
+    /// names are closed when the last reader lets go of them; their files
+    /// are deleted.
+    /// `prepare` runs on the new layout's stores before anything can use
+    /// them (to create their tables).
+    pub(crate) async fn change_map(
+        &self,
+        next: impl FnOnce(&ShardMap) -> ShardMap,
+        prepare: impl FnOnce(&Layout) -> Result<(), StoreError>,
+    ) -> Result<Arc<Layout>, StoreError> {
+        let _gate = self.inner.gate.write().await;
+        let current = self.layout();
+        let map = next(&current.map);
+        let layout = Layout::open(&self.inner.folder, &self.inner.main, map, &current.stores)
+            .map_err(StoreError::unavailable)?;
+        prepare(&layout)?;
+        layout
+            .map
+            .save(&self.inner.folder)
+            .map_err(StoreError::unavailable)?;
+        let layout = Arc::new(layout);
+        *self
+            .inner
+            .layout
+            .write()
+            .expect("the layout lock is never poisoned") = Arc::clone(&layout);
+        self.inner.epoch.store(layout.epoch(), Ordering::SeqCst);
+        for store in &current.stores {
+            let kept = layout.stores.iter().any(|kept| kept.path() == store.path());
+            if !kept && store.path() != self.inner.main.path() {
+                std::fs::remove_file(store.path()).map_err(StoreError::unavailable)?;
+            }
+        }
+        Ok(layout)
     }
 }
 
@@ -160,7 +363,10 @@ mod tests {
         drop(EmbeddedDatabase::open(dir.path()).unwrap());
         let folder = DataFolder::open(dir.path(), count(4)).unwrap();
         assert_eq!(folder.shards().count(), count(1));
-        assert_eq!(folder.shards().all()[0].path(), folder.main().path());
+        assert_eq!(
+            folder.shards().layout().stores()[0].path(),
+            folder.main().path()
+        );
         assert!(!dir.path().join("shard-0.redb").exists());
     }
 }

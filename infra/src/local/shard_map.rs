@@ -23,6 +23,11 @@ pub struct ShardMap {
     pub epoch: u64,
     /// The store file of each shard, by shard index, relative to the folder.
     pub files: Vec<String>,
+    /// While keys move to another shard count: the store file of each shard
+    /// of that count. A key is then on its shard under `files` until it has
+    /// moved, and on its shard under `moving_to` after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moving_to: Option<Vec<String>>,
 }
 
 /// Why the map could not be read or written.
@@ -59,6 +64,7 @@ impl ShardMap {
         Self {
             epoch: 1,
             files: count.shards().map(Self::file_of).collect(),
+            moving_to: None,
         }
     }
 
@@ -68,6 +74,7 @@ impl ShardMap {
         Self {
             epoch: 1,
             files: vec![file.to_owned()],
+            moving_to: None,
         }
     }
 
@@ -77,8 +84,40 @@ impl ShardMap {
     }
 
     pub fn count(&self) -> ShardCount {
-        let count = u32::try_from(self.files.len()).expect("fewer than 2^32 shards");
-        ShardCount::new(count).expect("a read map names at least one shard")
+        count_of(&self.files)
+    }
+
+    /// The shard count keys are moving to, if a move is under way.
+    pub fn target(&self) -> Option<ShardCount> {
+        self.moving_to.as_deref().map(count_of)
+    }
+
+    /// The next map: keys start moving to `count` shards. Shards the current
+    /// count has keep their files; new ones get new files.
+    pub fn start_move(&self, count: ShardCount) -> Self {
+        let target = count
+            .shards()
+            .map(|shard| {
+                self.files
+                    .get(shard.index() as usize)
+                    .cloned()
+                    .unwrap_or_else(|| Self::file_of(shard))
+            })
+            .collect();
+        Self {
+            epoch: self.epoch + 1,
+            files: self.files.clone(),
+            moving_to: Some(target),
+        }
+    }
+
+    /// The next map: every key has moved, the target is the map.
+    pub fn finish_move(&self) -> Self {
+        Self {
+            epoch: self.epoch + 1,
+            files: self.moving_to.clone().unwrap_or_else(|| self.files.clone()),
+            moving_to: None,
+        }
     }
 
     /// Reads the map of `folder`, or `None` if the folder has none yet.
@@ -93,7 +132,7 @@ impl ShardMap {
             path: path.clone(),
             source,
         })?;
-        if map.files.is_empty() {
+        if map.files.is_empty() || map.moving_to.as_ref().is_some_and(Vec::is_empty) {
             return Err(ShardMapError::Empty { path });
         }
         Ok(Some(map))
@@ -116,6 +155,11 @@ impl ShardMap {
     }
 }
 
+fn count_of(files: &[String]) -> ShardCount {
+    let count = u32::try_from(files.len()).expect("fewer than 2^32 shards");
+    ShardCount::new(count).expect("a read map names at least one shard")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +173,28 @@ mod tests {
         assert_eq!(ShardMap::load(folder.path()).unwrap(), Some(map.clone()));
         assert_eq!(map.files, ["shard-0.redb", "shard-1.redb", "shard-2.redb"]);
         assert_eq!(map.count().get(), 3);
+    }
+
+    #[test]
+    fn a_move_keeps_the_files_of_the_shards_both_counts_have() {
+        let map = ShardMap::single_file("millions.redb");
+        let moving = map.start_move(ShardCount::new(3).unwrap());
+        assert_eq!(moving.epoch, 2);
+        assert_eq!(moving.files, ["millions.redb"]);
+        assert_eq!(
+            moving.moving_to.as_deref().unwrap(),
+            ["millions.redb", "shard-1.redb", "shard-2.redb"]
+        );
+        let done = moving.finish_move();
+        assert_eq!(
+            (done.epoch, done.count().get(), done.target()),
+            (3, 3, None)
+        );
+        let shrinking = done.start_move(ShardCount::new(2).unwrap());
+        assert_eq!(
+            shrinking.moving_to.as_deref().unwrap(),
+            ["millions.redb", "shard-1.redb"]
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The `Users` and `Accounts` ports on the sharded embedded store: users on
-//! their `user_id`'s shard, logins on their email's shard.
+//! their `user_id`'s shard, logins on their email's shard (during a move of
+//! keys between shard counts, wherever [`super::data_folder`]'s rules put
+//! them).
 //!
 //! Where a user and its login share a shard, both are written in one
 //! transaction. Where they do not, there is no transaction across the two
@@ -9,62 +11,58 @@
 //! finishes or undoes that write before anything else runs:
 //!
 //! - sign-up reserves the email first (the login, plus an in-flight record
-//!   on the login's shard), then writes the user, then drops the record.
-//!   While the record is there the email is taken and the login cannot be
-//!   used. Recovery keeps the login if the user was written and removes it
-//!   if not, so no email is taken twice, no user is left without its login,
-//!   and no login points at nobody.
-//! - delete removes the user and writes a release record on the user's
-//!   shard in one transaction, then removes the login, then the record.
-//!   Recovery removes the login the record names.
+//!   beside it), then writes the user, then drops the record. While the
+//!   record is there the email is taken and the login cannot be used.
+//!   Recovery keeps the login if the user was written and removes it if
+//!   not, so no email is taken twice, no user is left without its login, and
+//!   no login points at nobody.
+//! - delete removes the user and writes a release record beside it in one
+//!   transaction, then removes the login, then the record. Recovery removes
+//!   the login the record names.
 //!
 //! [`super::faults`] names the moments between the steps, for the crash tests.
 
 use async_trait::async_trait;
 use millions_core::auth::{AccountError, Accounts, Login, PasswordHash};
 use millions_core::{
-    Consistency, Email, StoreError, StoredUser, UserId, UserProfile, Users, Version,
+    Consistency, Email, Shard, StoreError, StoredUser, UserId, UserProfile, Users, Version,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::data_folder::Shards;
+use super::data_folder::{Layout, Placement, Shards, WriteGuard};
 use super::database::{unavailable, EmbeddedDatabase};
 use super::faults::pause_point;
 use super::records::{self, Format};
 
 /// `user_id` → the user record, encoded with postcard (compact and several
 /// times faster to decode than JSON on the read path).
-const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+pub(super) const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 /// email → the login of that email's user.
-const LOGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("logins");
-/// email → `user_id` of a sign-up whose user may not be written yet; on the
-/// login's shard.
-const SIGNUPS_IN_FLIGHT: TableDefinition<&str, u64> = TableDefinition::new("signups_in_flight");
-/// `user_id` → email of a deleted user whose login may still be there; on
-/// the user's shard.
-const RELEASES_IN_FLIGHT: TableDefinition<u64, &str> = TableDefinition::new("releases_in_flight");
+pub(super) const LOGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("logins");
+/// email → `user_id` (8 bytes, big-endian) of a sign-up whose user may not
+/// be written yet; beside the login.
+pub(super) const SIGNUPS_IN_FLIGHT: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("signups_in_flight");
+/// `user_id` → the email (UTF-8) of a deleted user whose login may still be
+/// there; where the user was.
+pub(super) const RELEASES_IN_FLIGHT: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("releases_in_flight");
 
 type UsersTable<'txn> = redb::Table<'txn, u64, &'static [u8]>;
 
 /// Users kept in the sharded embedded store.
 #[derive(Clone)]
 pub struct EmbeddedUsers {
-    shards: Shards,
+    pub(super) shards: Shards,
 }
 
 impl EmbeddedUsers {
     /// Opens the tables on every shard and settles any two-step write that
     /// a crash interrupted.
     pub fn new(shards: Shards) -> Result<Self, StoreError> {
-        for store in shards.all() {
-            // Create the tables up front so reads never meet a missing table.
-            store.create_table(USERS)?;
-            store.create_table(LOGINS)?;
-            store.create_table(SIGNUPS_IN_FLIGHT)?;
-            store.create_table(RELEASES_IN_FLIGHT)?;
-        }
         let users = Self { shards };
+        users.create_tables(&users.shards.layout())?;
         let recovered = users.recover()?;
         if recovered != Recovered::default() {
             tracing::warn!(?recovered, "settled the writes a crash interrupted");
@@ -72,18 +70,33 @@ impl EmbeddedUsers {
         Ok(users)
     }
 
+    /// Creates the tables on every store of `layout`, so reads never meet a
+    /// missing table.
+    pub(super) fn create_tables(&self, layout: &Layout) -> Result<(), StoreError> {
+        for store in layout.stores() {
+            store.create_table(USERS)?;
+            store.create_table(LOGINS)?;
+            store.create_table(SIGNUPS_IN_FLIGHT)?;
+            store.create_table(RELEASES_IN_FLIGHT)?;
+        }
+        Ok(())
+    }
+
     /// Loads many users, one transaction (one `fsync`) per shard, the shards
     /// in parallel: for seeding a benchmark or a demo. Existing ids are
-    /// overwritten.
+    /// overwritten. Refused while keys move between shard counts.
     pub fn import(&self, users: impl IntoIterator<Item = StoredUser>) -> Result<usize, StoreError> {
-        let mut by_shard: Vec<Vec<StoredUser>> = vec![Vec::new(); self.shards.all().len()];
+        let layout = self.shards.layout();
+        if layout.target().is_some() {
+            return Err(StoreError::unavailable(MoveUnderWay));
+        }
+        let mut by_shard: Vec<Vec<StoredUser>> = vec![Vec::new(); layout.stores().len()];
         for user in users {
-            by_shard[self.shards.of_user(user.id).index() as usize].push(user);
+            by_shard[layout.of_user(user.id).home.index() as usize].push(user);
         }
         std::thread::scope(|scope| {
-            let loads: Vec<_> = self
-                .shards
-                .all()
+            let loads: Vec<_> = layout
+                .stores()
                 .iter()
                 .zip(by_shard)
                 .map(|(store, users)| scope.spawn(move || import_into(store, users)))
@@ -97,18 +110,29 @@ impl EmbeddedUsers {
 
     /// How many users are stored.
     pub fn count(&self) -> Result<u64, StoreError> {
-        use redb::ReadableTableMetadata;
         self.shards
-            .all()
+            .layout()
+            .stores()
             .iter()
-            .map(|store| {
-                let txn = store.handle().begin_read().map_err(unavailable)?;
-                txn.open_table(USERS)
-                    .map_err(unavailable)?
-                    .len()
-                    .map_err(unavailable)
-            })
+            .map(|store| rows_in(store, USERS))
             .sum()
+    }
+
+    /// Reads `id`'s record wherever it is: at home, or during a move at its
+    /// target if it is no longer at home. A miss under a layout that has
+    /// since changed is read again under the new one.
+    pub(super) fn read(&self, id: UserId) -> Result<Option<StoredUser>, StoreError> {
+        loop {
+            let layout = self.shards.layout();
+            let placement = layout.of_user(id);
+            let mut found = read_user_in(layout.store(placement.home), id)?;
+            if found.is_none() && placement.moving() {
+                found = read_user_in(layout.store(placement.target), id)?;
+            }
+            if found.is_some() || !self.shards.changed_since(layout.epoch()) {
+                return Ok(found);
+            }
+        }
     }
 
     /// Checks the current record of `id` against `expected` (`None`: the id
@@ -123,33 +147,74 @@ impl EmbeddedUsers {
     where
         F: FnOnce(&mut UsersTable, &WriteTransaction) -> Result<(), StoreError> + Send + 'static,
     {
-        self.shards
-            .store(self.shards.of_user(id))
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
-                {
-                    let mut table = txn.open_table(USERS).map_err(unavailable)?;
-                    let current = table
-                        .get(id.get())
-                        .map_err(unavailable)?
-                        .map(|bytes| decode(bytes.value()))
-                        .transpose()?;
-                    match (current, expected) {
-                        (Some(_), None) => return Err(StoreError::AlreadyExists),
-                        (None, Some(_)) => return Err(StoreError::NotFound),
-                        (Some(current), Some(expected)) if current.version != expected => {
-                            return Err(StoreError::VersionMismatch {
-                                current: current.version,
-                            })
-                        }
-                        _ => {}
-                    }
-                    apply(&mut table, &txn)?;
-                }
-                txn.commit().map_err(unavailable)
-            })
-            .await
+        let mut guard = self.shards.write_guard().await;
+        let placement = guard.layout.of_user(id);
+        guard.hold(&self.shards, placement).await;
+        let store = guard.layout.store(user_shard(&guard, id)?).clone();
+        let written = conditional_write_in(&store, id, expected, apply).await;
+        drop(guard);
+        written
     }
+}
+
+/// [`EmbeddedUsers::import`] while keys move between shard counts.
+#[derive(Debug, thiserror::Error)]
+#[error("keys are moving between shard counts; start the stack to finish the move, then seed")]
+struct MoveUnderWay;
+
+/// The shard `id`'s record is written on under `guard`: home if it is there
+/// (or no move concerns it), its target otherwise; new ids go to their target.
+fn user_shard(guard: &WriteGuard, id: UserId) -> Result<Shard, StoreError> {
+    let placement = guard.layout.of_user(id);
+    if placement.moving() && !has_key(guard.layout.store(placement.home), USERS, id.get())? {
+        return Ok(placement.target);
+    }
+    Ok(placement.home)
+}
+
+/// The shard an email's login (and its in-flight record) is written on.
+fn email_shard(guard: &WriteGuard, email: &str) -> Result<Shard, StoreError> {
+    let placement = guard.layout.of_text(email);
+    if placement.moving() && !email_taken_in(guard.layout.store(placement.home), email)? {
+        return Ok(placement.target);
+    }
+    Ok(placement.home)
+}
+
+async fn conditional_write_in<F>(
+    store: &EmbeddedDatabase,
+    id: UserId,
+    expected: Option<Version>,
+    apply: F,
+) -> Result<(), StoreError>
+where
+    F: FnOnce(&mut UsersTable, &WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+{
+    store
+        .write(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut table = txn.open_table(USERS).map_err(unavailable)?;
+                let current = table
+                    .get(id.get())
+                    .map_err(unavailable)?
+                    .map(|bytes| decode(bytes.value()))
+                    .transpose()?;
+                match (current, expected) {
+                    (Some(_), None) => return Err(StoreError::AlreadyExists),
+                    (None, Some(_)) => return Err(StoreError::NotFound),
+                    (Some(current), Some(expected)) if current.version != expected => {
+                        return Err(StoreError::VersionMismatch {
+                            current: current.version,
+                        })
+                    }
+                    _ => {}
+                }
+                apply(&mut table, &txn)?;
+            }
+            txn.commit().map_err(unavailable)
+        })
+        .await
 }
 
 #[async_trait]
@@ -199,20 +264,19 @@ impl Accounts for EmbeddedUsers {
                 password_hash: login.password_hash.clone(),
             },
         );
-        let (user_shard, login_shard) = (
-            self.shards.of_user(user.id),
-            self.shards.of_text(email.as_str()),
-        );
-        if user_shard == login_shard {
-            return self.create_on_one_shard(user, email, login_bytes).await;
+        let guard = self.guard_user_and_email(user.id, email.as_str()).await;
+        let user_store = guard.layout.store(user_shard(&guard, user.id)?).clone();
+        let login_store = guard
+            .layout
+            .store(email_shard(&guard, email.as_str())?)
+            .clone();
+        if user_store.path() == login_store.path() {
+            return create_in_one_store(&user_store, user, email, login_bytes).await;
         }
-        let login_store = self.shards.store(login_shard).clone();
         reserve_email(&login_store, &email, user.id, login_bytes).await??;
         pause_point("signup:email-reserved").await;
         let (id, user_bytes) = (user.id, encode(user));
-        let written = self
-            .shards
-            .store(user_shard)
+        let written = user_store
             .write(move |db| {
                 let txn = db.begin_write().map_err(unavailable)?;
                 {
@@ -228,139 +292,126 @@ impl Accounts for EmbeddedUsers {
                 Ok(Ok(()))
             })
             .await;
-        match written {
+        let email = email.as_str().to_owned();
+        let settled = match written {
             Ok(Ok(())) => {
                 pause_point("signup:user-written").await;
-                settle_signup(&login_store, &email, None).await?;
-                Ok(())
+                settle_signup(&login_store, email, None)
+                    .await
+                    .map(|()| Ok(()))
             }
             // Undo the reservation; if that fails too, the next start does.
-            Ok(Err(refusal)) => {
-                settle_signup(&login_store, &email, Some(id)).await?;
-                Err(refusal)
-            }
+            Ok(Err(refusal)) => settle_signup(&login_store, email, Some(id))
+                .await
+                .map(|()| Err(refusal)),
             Err(error) => {
-                let _ = settle_signup(&login_store, &email, Some(id)).await;
-                Err(error.into())
+                let _ = settle_signup(&login_store, email, Some(id)).await;
+                Err(error)
             }
-        }
+        };
+        drop(guard);
+        settled?
     }
 
     async fn login(&self, email: &Email) -> Result<Option<Login>, StoreError> {
-        let store = self.shards.store(self.shards.of_text(email.as_str()));
-        let txn = store.handle().begin_read().map_err(unavailable)?;
-        let in_flight = txn.open_table(SIGNUPS_IN_FLIGHT).map_err(unavailable)?;
-        if in_flight
-            .get(email.as_str())
-            .map_err(unavailable)?
-            .is_some()
-        {
-            // Its user may not exist yet: the login is not usable until it does.
-            return Ok(None);
+        loop {
+            let layout = self.shards.layout();
+            let placement = layout.of_text(email.as_str());
+            let mut found = read_login_in(layout.store(placement.home), email)?;
+            if found == LoginRead::Absent && placement.moving() {
+                found = read_login_in(layout.store(placement.target), email)?;
+            }
+            match found {
+                LoginRead::Found(login) => return Ok(Some(login)),
+                // Its user may not exist yet: not usable until it does.
+                LoginRead::InFlight => return Ok(None),
+                LoginRead::Absent if !self.shards.changed_since(layout.epoch()) => return Ok(None),
+                LoginRead::Absent => {}
+            }
         }
-        let table = txn.open_table(LOGINS).map_err(unavailable)?;
-        let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else {
-            return Ok(None);
-        };
-        let record: LoginRecord = records::decode(LOGIN_FORMAT, bytes.value())?;
-        Ok(Some(Login {
-            email: email.clone(),
-            user_id: record.user_id,
-            password_hash: record.password_hash,
-        }))
     }
 }
 
 impl EmbeddedUsers {
-    /// Sign-up where user and login share a shard: one transaction.
-    async fn create_on_one_shard(
-        &self,
-        user: &StoredUser,
-        email: Email,
-        login_bytes: Vec<u8>,
-    ) -> Result<(), AccountError> {
-        let (id, user_bytes) = (user.id, encode(user));
-        self.shards
-            .store(self.shards.of_user(id))
-            .write(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
-                {
-                    let mut users = txn.open_table(USERS).map_err(unavailable)?;
-                    let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
-                    if email_taken(&txn, &logins, &email)? {
-                        return Ok(Err(AccountError::EmailTaken));
-                    }
-                    if users.get(id.get()).map_err(unavailable)?.is_some() {
-                        return Ok(Err(AccountError::IdTaken));
-                    }
-                    users
-                        .insert(id.get(), user_bytes.as_slice())
-                        .map_err(unavailable)?;
-                    logins
-                        .insert(email.as_str(), login_bytes.as_slice())
-                        .map_err(unavailable)?;
-                }
-                txn.commit().map_err(unavailable)?;
-                Ok(Ok(()))
-            })
-            .await?
+    /// A write guard holding the home shards of a user and an email, in
+    /// ascending order so two writers never wait on each other in a cycle.
+    async fn guard_user_and_email(&self, id: UserId, email: &str) -> WriteGuard {
+        let mut guard = self.shards.write_guard().await;
+        let mut placements = [guard.layout.of_user(id), guard.layout.of_text(email)];
+        placements.sort_by_key(|placement| placement.home);
+        let [first, second] = placements;
+        guard.hold(&self.shards, first).await;
+        if second.home != first.home || !first.moving() {
+            guard.hold(&self.shards, second).await;
+        }
+        guard
     }
 
     /// Removes a user and releases its email, as [`Users::delete`] does.
     async fn delete_user(&self, current: &StoredUser) -> Result<(), StoreError> {
-        let (id, email) = (current.id, current.email.clone());
-        let release_elsewhere = email
-            .as_ref()
-            .filter(|email| self.shards.of_text(email.as_str()) != self.shards.of_user(id))
-            .cloned();
-        let released_here = release_elsewhere.is_none();
-        self.conditional_write(id, Some(current.version), move |table, txn| {
+        let (id, version) = (current.id, current.version);
+        let Some(email) = current.email.clone() else {
+            return self
+                .conditional_write(id, Some(version), move |table, _| {
+                    table.remove(id.get()).map(drop).map_err(unavailable)
+                })
+                .await;
+        };
+        let guard = self.guard_user_and_email(id, email.as_str()).await;
+        let user_store = guard.layout.store(user_shard(&guard, id)?).clone();
+        let login_store = guard
+            .layout
+            .store(email_shard(&guard, email.as_str())?)
+            .clone();
+        let address = email.as_str().to_owned();
+        if user_store.path() == login_store.path() {
+            return conditional_write_in(&user_store, id, Some(version), move |table, txn| {
+                table.remove(id.get()).map_err(unavailable)?;
+                let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
+                logins
+                    .remove(address.as_str())
+                    .map(drop)
+                    .map_err(unavailable)
+            })
+            .await;
+        }
+        let recorded = address.clone();
+        conditional_write_in(&user_store, id, Some(version), move |table, txn| {
             table.remove(id.get()).map_err(unavailable)?;
-            match (email, released_here) {
-                (Some(email), true) => {
-                    let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
-                    logins.remove(email.as_str()).map_err(unavailable)?;
-                }
-                (Some(email), false) => {
-                    let mut releases = txn.open_table(RELEASES_IN_FLIGHT).map_err(unavailable)?;
-                    releases
-                        .insert(id.get(), email.as_str())
-                        .map_err(unavailable)?;
-                }
-                (None, _) => {}
-            }
-            Ok(())
+            let mut releases = txn.open_table(RELEASES_IN_FLIGHT).map_err(unavailable)?;
+            releases
+                .insert(id.get(), recorded.as_bytes())
+                .map(drop)
+                .map_err(unavailable)
         })
         .await?;
-        if let Some(email) = release_elsewhere {
-            pause_point("delete:user-removed").await;
-            let login_store = self.shards.store(self.shards.of_text(email.as_str()));
-            let email = email.as_str().to_owned();
-            login_store
-                .write(move |db| release_email_in(db, &email, id))
-                .await?;
-            self.shards
-                .store(self.shards.of_user(id))
-                .write_table(RELEASES_IN_FLIGHT, move |releases| {
-                    releases.remove(id.get()).map(drop).map_err(unavailable)
-                })
-                .await?;
-        }
+        pause_point("delete:user-removed").await;
+        login_store
+            .write(move |db| release_email_in(db, &address, id))
+            .await?;
+        user_store
+            .write_table(RELEASES_IN_FLIGHT, move |releases| {
+                releases.remove(id.get()).map(drop).map_err(unavailable)
+            })
+            .await?;
+        drop(guard);
         Ok(())
     }
 
     /// Finishes or undoes every two-step write a crash interrupted. Runs
-    /// before the store serves anything, so nothing races it.
+    /// before the store serves anything (and before a move resumes), so
+    /// nothing races it.
     fn recover(&self) -> Result<Recovered, StoreError> {
         let mut recovered = Recovered::default();
-        for store in self.shards.all() {
+        let layout = self.shards.layout();
+        for store in layout.stores() {
             let txn = store.handle().begin_read().map_err(unavailable)?;
             let signups: Vec<(String, u64)> = txn
                 .open_table(SIGNUPS_IN_FLIGHT)
                 .map_err(unavailable)?
                 .iter()
                 .map_err(unavailable)?
-                .map(|row| row.map(|(email, id)| (email.value().to_owned(), id.value())))
+                .map(|row| row.map(|(email, id)| (email.value().to_owned(), id_of(id.value()))))
                 .collect::<Result<_, _>>()
                 .map_err(unavailable)?;
             let releases: Vec<(u64, String)> = txn
@@ -368,7 +419,14 @@ impl EmbeddedUsers {
                 .map_err(unavailable)?
                 .iter()
                 .map_err(unavailable)?
-                .map(|row| row.map(|(id, email)| (id.value(), email.value().to_owned())))
+                .map(|row| {
+                    row.map(|(id, email)| {
+                        (
+                            id.value(),
+                            String::from_utf8_lossy(email.value()).into_owned(),
+                        )
+                    })
+                })
                 .collect::<Result<_, _>>()
                 .map_err(unavailable)?;
             drop(txn);
@@ -386,9 +444,9 @@ impl EmbeddedUsers {
                 }
             }
             for (id, email) in releases {
-                let login_store = self.shards.store(self.shards.of_text(&email));
-                if let Ok(user) = UserId::new(id) {
-                    release_email_in(login_store.handle(), &email, user)?;
+                let user = UserId::new(id).map_err(StoreError::unavailable)?;
+                for shard in candidates(layout.of_text(&email)) {
+                    release_email_in(layout.store(shard).handle(), &email, user)?;
                 }
                 let txn = store.handle().begin_write().map_err(unavailable)?;
                 txn.open_table(RELEASES_IN_FLIGHT)
@@ -401,14 +459,12 @@ impl EmbeddedUsers {
         }
         Ok(recovered)
     }
+}
 
-    fn read(&self, id: UserId) -> Result<Option<StoredUser>, StoreError> {
-        let store = self.shards.store(self.shards.of_user(id));
-        let txn = store.handle().begin_read().map_err(unavailable)?;
-        let table = txn.open_table(USERS).map_err(unavailable)?;
-        let record = table.get(id.get()).map_err(unavailable)?;
-        record.map(|bytes| decode(bytes.value())).transpose()
-    }
+/// The user id of an in-flight sign-up record (0, which no user has, if the
+/// record is damaged).
+fn id_of(bytes: &[u8]) -> u64 {
+    bytes.try_into().map_or(0, u64::from_be_bytes)
 }
 
 /// What [`EmbeddedUsers::recover`] found and settled.
@@ -419,7 +475,80 @@ struct Recovered {
     releases_finished: usize,
 }
 
-/// Whether `email` has a login or a sign-up in flight on this shard.
+/// Home, and the target too if it differs.
+fn candidates(placement: Placement) -> impl Iterator<Item = Shard> {
+    std::iter::once(placement.home).chain(placement.moving().then_some(placement.target))
+}
+
+fn read_user_in(store: &EmbeddedDatabase, id: UserId) -> Result<Option<StoredUser>, StoreError> {
+    let txn = store.handle().begin_read().map_err(unavailable)?;
+    let table = txn.open_table(USERS).map_err(unavailable)?;
+    let record = table.get(id.get()).map_err(unavailable)?;
+    record.map(|bytes| decode(bytes.value())).transpose()
+}
+
+/// A login as one store has it.
+#[derive(Debug, PartialEq, Eq)]
+enum LoginRead {
+    Found(Login),
+    InFlight,
+    Absent,
+}
+
+fn read_login_in(store: &EmbeddedDatabase, email: &Email) -> Result<LoginRead, StoreError> {
+    let txn = store.handle().begin_read().map_err(unavailable)?;
+    let in_flight = txn.open_table(SIGNUPS_IN_FLIGHT).map_err(unavailable)?;
+    if in_flight
+        .get(email.as_str())
+        .map_err(unavailable)?
+        .is_some()
+    {
+        return Ok(LoginRead::InFlight);
+    }
+    let table = txn.open_table(LOGINS).map_err(unavailable)?;
+    let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else {
+        return Ok(LoginRead::Absent);
+    };
+    let record: LoginRecord = records::decode(LOGIN_FORMAT, bytes.value())?;
+    Ok(LoginRead::Found(Login {
+        email: email.clone(),
+        user_id: record.user_id,
+        password_hash: record.password_hash,
+    }))
+}
+
+fn has_key(
+    store: &EmbeddedDatabase,
+    table: TableDefinition<u64, &[u8]>,
+    key: u64,
+) -> Result<bool, StoreError> {
+    let txn = store.handle().begin_read().map_err(unavailable)?;
+    let table = txn.open_table(table).map_err(unavailable)?;
+    Ok(table.get(key).map_err(unavailable)?.is_some())
+}
+
+/// Whether a store has a login or a sign-up in flight for `email`.
+fn email_taken_in(store: &EmbeddedDatabase, email: &str) -> Result<bool, StoreError> {
+    let txn = store.handle().begin_read().map_err(unavailable)?;
+    let logins = txn.open_table(LOGINS).map_err(unavailable)?;
+    let in_flight = txn.open_table(SIGNUPS_IN_FLIGHT).map_err(unavailable)?;
+    Ok(logins.get(email).map_err(unavailable)?.is_some()
+        || in_flight.get(email).map_err(unavailable)?.is_some())
+}
+
+pub(super) fn rows_in<K: redb::Key + 'static, V: redb::Value + 'static>(
+    store: &EmbeddedDatabase,
+    table: TableDefinition<K, V>,
+) -> Result<u64, StoreError> {
+    use redb::ReadableTableMetadata;
+    let txn = store.handle().begin_read().map_err(unavailable)?;
+    txn.open_table(table)
+        .map_err(unavailable)?
+        .len()
+        .map_err(unavailable)
+}
+
+/// Whether `email` has a login or a sign-up in flight, inside a write.
 fn email_taken(
     txn: &WriteTransaction,
     logins: &redb::Table<&str, &[u8]>,
@@ -431,6 +560,39 @@ fn email_taken(
             .get(email.as_str())
             .map_err(unavailable)?
             .is_some())
+}
+
+/// Sign-up where user and login share a store: one transaction.
+async fn create_in_one_store(
+    store: &EmbeddedDatabase,
+    user: &StoredUser,
+    email: Email,
+    login_bytes: Vec<u8>,
+) -> Result<(), AccountError> {
+    let (id, user_bytes) = (user.id, encode(user));
+    store
+        .write(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut users = txn.open_table(USERS).map_err(unavailable)?;
+                let mut logins = txn.open_table(LOGINS).map_err(unavailable)?;
+                if email_taken(&txn, &logins, &email)? {
+                    return Ok(Err(AccountError::EmailTaken));
+                }
+                if users.get(id.get()).map_err(unavailable)?.is_some() {
+                    return Ok(Err(AccountError::IdTaken));
+                }
+                users
+                    .insert(id.get(), user_bytes.as_slice())
+                    .map_err(unavailable)?;
+                logins
+                    .insert(email.as_str(), login_bytes.as_slice())
+                    .map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)?;
+            Ok(Ok(()))
+        })
+        .await?
 }
 
 /// Sign-up's first step: the login and its in-flight record, if the email is free.
@@ -454,7 +616,7 @@ async fn reserve_email(
                     .map_err(unavailable)?;
                 txn.open_table(SIGNUPS_IN_FLIGHT)
                     .map_err(unavailable)?
-                    .insert(email.as_str(), id.get())
+                    .insert(email.as_str(), id.get().to_be_bytes().as_slice())
                     .map_err(unavailable)?;
             }
             txn.commit().map_err(unavailable)?;
@@ -467,10 +629,9 @@ async fn reserve_email(
 /// user was not written) the login too, if it is still that user's.
 async fn settle_signup(
     store: &EmbeddedDatabase,
-    email: &Email,
+    email: String,
     undo: Option<UserId>,
 ) -> Result<(), StoreError> {
-    let email = email.as_str().to_owned();
     store
         .write(move |db| settle_signup_in(db, &email, undo))
         .await
@@ -527,7 +688,7 @@ fn remove_login_of(txn: &WriteTransaction, email: &str, id: UserId) -> Result<()
 
 /// A login as stored under its email.
 #[derive(Serialize, Deserialize)]
-struct LoginRecord {
+pub(super) struct LoginRecord {
     user_id: UserId,
     password_hash: PasswordHash,
 }
@@ -589,7 +750,10 @@ mod tests {
         let id = UserId::new(ID).unwrap();
         (0..)
             .map(|n| Email::parse(&format!("user{n}@example.com")).unwrap())
-            .find(|email| users.shards.of_text(email.as_str()) != users.shards.of_user(id))
+            .find(|email| {
+                let layout = users.shards.layout();
+                layout.of_text(email.as_str()).home != layout.of_user(id).home
+            })
             .unwrap()
     }
 
@@ -619,6 +783,16 @@ mod tests {
         (user, login)
     }
 
+    /// Sign-up's first step alone.
+    async fn reserve(users: &EmbeddedUsers, email: &Email, login: &Login) {
+        let layout = users.shards.layout();
+        let store = layout.store(layout.of_text(email.as_str()).home);
+        reserve_email(store, email, login.user_id, login_bytes(login))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
     fn login_bytes(login: &Login) -> Vec<u8> {
         records::encode(
             LOGIN_FORMAT,
@@ -635,11 +809,7 @@ mod tests {
         let users = open(dir.path());
         let email = email_elsewhere(&users);
         let (user, login) = account(&email);
-        let store = users.shards.store(users.shards.of_text(email.as_str()));
-        reserve_email(store, &email, user.id, login_bytes(&login))
-            .await
-            .unwrap()
-            .unwrap();
+        reserve(&users, &email, &login).await;
         assert_eq!(users.login(&email).await.unwrap(), None, "not usable yet");
         let taken = users.create(&account(&email).0, &login).await;
         assert!(
@@ -661,11 +831,7 @@ mod tests {
         let users = open(dir.path());
         let email = email_elsewhere(&users);
         let (user, login) = account(&email);
-        let store = users.shards.store(users.shards.of_text(email.as_str()));
-        reserve_email(store, &email, user.id, login_bytes(&login))
-            .await
-            .unwrap()
-            .unwrap();
+        reserve(&users, &email, &login).await;
         users.import([user.clone()]).unwrap();
         drop(users);
 
@@ -691,7 +857,7 @@ mod tests {
                 table.remove(id.get()).map_err(unavailable)?;
                 let mut releases = txn.open_table(RELEASES_IN_FLIGHT).map_err(unavailable)?;
                 releases
-                    .insert(id.get(), address.as_str())
+                    .insert(id.get(), address.as_bytes())
                     .map(drop)
                     .map_err(unavailable)
             })
