@@ -119,6 +119,12 @@ impl Resharder {
     /// Starts moving keys to `target` shards in the background (a move
     /// already going there is left to run).
     pub fn start(&self, target: ShardCount) -> Result<(), MoveRefusal> {
+        // A move the map records (one that failed) goes on to its own target.
+        if let Some(pending) = self.users.shards.layout().target() {
+            if pending != target {
+                return Err(MoveRefusal::Busy(pending));
+            }
+        }
         {
             let mut status = self.status.lock().expect("never poisoned");
             if status.state == MoveState::Moving {
