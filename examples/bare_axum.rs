@@ -1,5 +1,6 @@
 //! The benchmark baseline: a bare axum server answering every
-//! `GET /users/{id}` with the same constant JSON body, so the users benchmark
+//! `GET /users/{id}` (and `PATCH`, for mixed workloads) with the same
+//! constant JSON body, so the users benchmark
 //! can report the stack's throughput as a ratio of what axum alone does on
 //! the same machine in the same run.
 //!
@@ -18,7 +19,8 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or(8081);
     let app = Router::new().route(
         "/users/{id}",
-        get(|| async { ([("content-type", "application/json")], BODY) }),
+        get(|| async { ([("content-type", "application/json")], BODY) })
+            .patch(|| async { ([("content-type", "application/json")], BODY) }),
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     axum::serve(listener, app).await

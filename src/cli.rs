@@ -216,6 +216,14 @@ pub struct SeedArgs {
     /// Write the new users' ids to this file, one per line.
     #[arg(long)]
     pub ids_out: Option<PathBuf>,
+    /// Also sign in this many of the new users (the first ones), for
+    /// benchmarks that update profiles as their owners.
+    #[arg(long, default_value_t = 0)]
+    pub sessions: u64,
+    /// Write the signed-in users' ids and session tokens here, `id token`
+    /// per line (needed with --sessions).
+    #[arg(long, requires = "sessions")]
+    pub sessions_out: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,6 +26,23 @@ impl EmbeddedSessions {
         Ok(Self { db })
     }
 
+    /// Stores many sessions in one transaction, for seeding a benchmark with
+    /// signed-in users. Existing hashes are overwritten.
+    pub fn import(&self, sessions: &[Session]) -> Result<usize, StoreError> {
+        let txn = self.db.handle().begin_write().map_err(unavailable)?;
+        {
+            let mut table = txn.open_table(SESSIONS).map_err(unavailable)?;
+            for session in sessions {
+                let bytes = records::encode(SESSION_FORMAT, session);
+                table
+                    .insert(session.token_hash.as_str(), bytes.as_slice())
+                    .map_err(unavailable)?;
+            }
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(sessions.len())
+    }
+
     /// Removes sessions that ended before `now` (Unix seconds); returns how many.
     pub async fn sweep_expired(&self, now: u64) -> Result<u64, StoreError> {
         self.db

@@ -745,6 +745,15 @@ mod tests {
         EmbeddedUsers::new(folder.shards().clone()).unwrap()
     }
 
+    /// A fresh store of 4 shards, and an account whose user and login are
+    /// on different shards.
+    fn split_account() -> (tempfile::TempDir, EmbeddedUsers, StoredUser, Login) {
+        let dir = tempfile::tempdir().unwrap();
+        let users = open(dir.path());
+        let (user, login) = account(&email_elsewhere(&users));
+        (dir, users, user, login)
+    }
+
     /// An email whose login lives on another shard than user `ID`.
     fn email_elsewhere(users: &EmbeddedUsers) -> Email {
         let id = UserId::new(ID).unwrap();
@@ -805,10 +814,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_signup_cut_before_its_user_frees_the_email_on_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let users = open(dir.path());
-        let email = email_elsewhere(&users);
-        let (user, login) = account(&email);
+        let (dir, users, user, login) = split_account();
+        let email = login.email.clone();
         reserve(&users, &email, &login).await;
         assert_eq!(users.login(&email).await.unwrap(), None, "not usable yet");
         let taken = users.create(&account(&email).0, &login).await;
@@ -827,10 +834,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_signup_cut_after_its_user_keeps_the_account_on_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let users = open(dir.path());
-        let email = email_elsewhere(&users);
-        let (user, login) = account(&email);
+        let (dir, users, user, login) = split_account();
+        let email = login.email.clone();
         reserve(&users, &email, &login).await;
         users.import([user.clone()]).unwrap();
         drop(users);
@@ -844,10 +849,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_delete_cut_before_its_login_is_removed_finishes_on_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let users = open(dir.path());
-        let email = email_elsewhere(&users);
-        let (user, login) = account(&email);
+        let (dir, users, user, login) = split_account();
+        let email = login.email.clone();
         users.create(&user, &login).await.unwrap();
         // The first step alone: the user gone, the release recorded.
         let id = user.id;
@@ -873,10 +876,8 @@ mod tests {
 
     #[tokio::test]
     async fn accounts_split_across_shards_sign_up_and_delete_in_full() {
-        let dir = tempfile::tempdir().unwrap();
-        let users = open(dir.path());
-        let email = email_elsewhere(&users);
-        let (user, login) = account(&email);
+        let (dir, users, user, login) = split_account();
+        let email = login.email.clone();
         users.create(&user, &login).await.unwrap();
         assert_eq!(users.login(&email).await.unwrap(), Some(login.clone()));
         users.delete(&user).await.unwrap();

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Durable write throughput of the embedded tier with 1 shard against 4: the
+# same stack, the same users and the same load (profile updates by their
+# owners, every one committed with fsync before its answer), once on a data
+# folder of 1 shard and once on 4. The generator offers more than either
+# can take, so what it achieves is the throughput. Prints a Markdown table.
+#
+#   bash scripts/bench-shard-writes.sh
+#   USERS=100000 WRITERS=10000 SECONDS_PER_RUN=10 bash scripts/bench-shard-writes.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+USERS=${USERS:-100000}
+WRITERS=${WRITERS:-10000}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+OFFERED=${OFFERED:-20000}
+SHARD_COUNTS=${SHARD_COUNTS:-"1 4"}
+
+cargo build --release --quiet --bin millions --example loadgen >&2
+bin=target/release
+
+source scripts/bench/common.sh
+
+echo "| shards | offered (writes/s) | achieved (writes/s) | p50 (ms) | p99 (ms) | errors |"
+echo "|---:|---:|---:|---:|---:|---:|"
+port=18600
+for shards in $SHARD_COUNTS; do
+  data="$work/data-$shards"
+  "$bin/millions" seed --data-dir "$data" --shards "$shards" --users "$USERS" \
+    --ids-out "$work/ids-$shards.txt" --sessions "$WRITERS" --sessions-out "$work/sessions-$shards.txt" 2>/dev/null
+  port=$((port + 1))
+  # The API alone: writes pass through the edge untouched anyway.
+  "${pin_server[@]}" "$bin/millions" --no-edge --data-dir "$data" --port $port 2>"$work/stack-$shards.log" &
+  stack=$!
+  pids+=($stack)
+  wait_for "http://127.0.0.1:$port/health"
+  # Updates only, spread evenly over the signed-in users (Zipf with s = 0).
+  out=$("${pin_load[@]}" "$bin/examples/loadgen" --url "http://127.0.0.1:$port" \
+    --ids "$work/ids-$shards.txt" --sessions "$work/sessions-$shards.txt" \
+    --rate "$OFFERED" --seconds "$SECONDS_PER_RUN" --connections "$CONNECTIONS" --updates 1 --zipf 0)
+  echo "$shards shards: $out" >&2
+  python3 -c '
+import json, sys
+r = json.loads(sys.argv[2])
+print(f"| {sys.argv[1]} | {r[\"rate\"]:,.0f} | {r[\"achieved\"]:,.0f} | {r[\"p50_us\"] / 1000:.1f} | {r[\"p99_us\"] / 1000:.1f} | {r[\"errors\"]} |")
+' "$shards" "$out"
+  kill "$stack"
+  wait "$stack" 2>/dev/null || true
+done
