@@ -876,7 +876,7 @@ mod tests {
 
     #[tokio::test]
     async fn accounts_split_across_shards_sign_up_and_delete_in_full() {
-        let (dir, users, user, login) = split_account();
+        let (_dir, users, user, login) = split_account();
         let email = login.email.clone();
         users.create(&user, &login).await.unwrap();
         assert_eq!(users.login(&email).await.unwrap(), Some(login.clone()));
