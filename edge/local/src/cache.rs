@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http::HeaderValue;
 use millions_edge_policy::engine::{ResponseStore, Stored};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
@@ -39,20 +41,41 @@ pub struct CachedResponse {
     weight: u64,
 }
 
+/// Bytes an entry costs beyond its body and header text: the header map's
+/// table and each field's slot, the key, the cache's own node.
+const ENTRY_OVERHEAD_BYTES: usize = 512;
+const FIELD_OVERHEAD_BYTES: usize = 48;
+
 impl CachedResponse {
     fn new(stored: Stored, lifetime: Duration) -> Self {
+        let stored = compacted(stored);
         let headers: usize = stored
             .headers
             .iter()
-            .map(|(k, v)| k.as_str().len() + v.len())
+            .map(|(k, v)| k.as_str().len() + v.len() + FIELD_OVERHEAD_BYTES)
             .sum();
-        let weight = (stored.body.len() + headers + 64) as u64;
+        let weight = (stored.body.len() + headers + ENTRY_OVERHEAD_BYTES) as u64;
         Self {
             stored,
             expires: Instant::now() + lifetime,
             weight,
         }
     }
+}
+
+/// The answer with its body and header values in allocations of their own.
+/// As read from the origin they are slices of the connection's read buffer,
+/// and a slice keeps the whole buffer alive: a cache weighed at 64 MiB held
+/// about 700 MiB over a million profiles before this copy.
+fn compacted(mut stored: Stored) -> Stored {
+    stored.body = Bytes::copy_from_slice(&stored.body);
+    for value in stored.headers.values_mut() {
+        let mut copy =
+            HeaderValue::from_bytes(value.as_bytes()).expect("a valid value stays valid");
+        copy.set_sensitive(value.is_sensitive());
+        *value = copy;
+    }
+    stored
 }
 
 /// A shared handle on a cached answer (no copy per hit).
