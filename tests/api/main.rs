@@ -8,6 +8,7 @@ mod front_door;
 mod helpers;
 mod instances;
 mod invalid_input;
+mod logs;
 mod photos;
 mod resharding;
 mod sessions;
