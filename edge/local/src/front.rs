@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Incoming};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use millions_core::Problem;
@@ -29,6 +29,16 @@ use crate::transport::HyperTransport;
 /// The largest request body the edge relays (it buffers bodies so an
 /// idempotent request can be replayed on another region).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long a client may take to send a request's header. Without it a
+/// connection that sends part of one and stops is held open for ever, and
+/// enough of them exhaust the file descriptors.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most a request's header block may take: hyper's default buffer of
+/// about 400 KB accepted a single 200 KB header field, a memory lever with
+/// many connections. Larger heads are answered 431.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// The prefix of the paths the local stack answers itself, never cached.
 const LOCAL_PREFIX: &str = "/_local/";
@@ -68,7 +78,12 @@ impl Front {
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
         let front = Arc::new(self);
-        let builder = Builder::new(TokioExecutor::new());
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_buf_size(MAX_HEADER_BYTES);
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
@@ -144,4 +159,75 @@ impl Front {
 
 fn problem(problem: &Problem) -> Response<FrontBody> {
     problem_response(problem).map(|body| Either::Left(Full::new(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The front door against clients that misbehave at the HTTP layer,
+    //! over real TCP connections.
+
+    use std::net::SocketAddr;
+    use std::time::{Duration, Instant};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::EdgeConfig;
+
+    async fn serving() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        // No origin is ever reached: these requests end at the front door.
+        let front = crate::front(
+            EdgeConfig::single_origin("http://127.0.0.1:9"),
+            axum::Router::new(),
+        );
+        tokio::spawn(front.serve(listener, std::future::pending()));
+        address
+    }
+
+    /// Reads until the server closes the connection; what it sent.
+    async fn until_closed(stream: &mut TcpStream, limit: Duration) -> Vec<u8> {
+        let mut answer = Vec::new();
+        tokio::time::timeout(limit, stream.read_to_end(&mut answer))
+            .await
+            .expect("the server closes the connection in time")
+            .unwrap();
+        answer
+    }
+
+    #[tokio::test]
+    async fn a_header_that_stops_halfway_is_dropped_after_the_timeout() {
+        let address = serving().await;
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream
+            .write_all(b"GET /users/1 HTTP/1.1\r\nHost: localhost\r\n")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        until_closed(&mut stream, HEADER_READ_TIMEOUT + Duration::from_secs(5)).await;
+        assert!(
+            started.elapsed() >= HEADER_READ_TIMEOUT - Duration::from_millis(500),
+            "closed after {:?}, before the timeout",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_header_block_over_the_limit_is_answered_431() {
+        let address = serving().await;
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        let field = "a".repeat(200 * 1024);
+        let request = format!("GET /users/1 HTTP/1.1\r\nHost: localhost\r\nX-Big: {field}\r\n\r\n");
+        // The server may stop reading before the whole field is sent.
+        let _ = stream.write_all(request.as_bytes()).await;
+        let answer = until_closed(&mut stream, Duration::from_secs(5)).await;
+        let status_line = String::from_utf8_lossy(&answer);
+        assert!(
+            status_line.starts_with("HTTP/1.1 431"),
+            "answered {:?}",
+            status_line.lines().next()
+        );
+    }
 }
