@@ -211,3 +211,24 @@ fn parse_upload(body: &Value) -> Result<(MediaType, u64), Vec<Violation>> {
         _ => Err(violations),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_upload_is_from_one_byte_to_the_limit() {
+        for size in [1, MAX_UPLOAD_BYTES] {
+            let request = json!({"contentType": "image/jpeg", "bytes": size});
+            assert_eq!(parse_upload(&request).unwrap().1, size);
+        }
+        for size in [0, MAX_UPLOAD_BYTES + 1] {
+            let request = json!({"contentType": "image/jpeg", "bytes": size});
+            let violations = parse_upload(&request).unwrap_err();
+            assert_eq!(violations.len(), 1);
+            assert_eq!(violations[0].pointer, "/bytes", "{size} bytes");
+        }
+    }
+}
