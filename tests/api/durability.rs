@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use millions_infra::local::PAUSE_AT;
 
-use crate::helpers::{data_dir, expect_problem, john, signup_body, TestStack, PASSWORD};
+use crate::helpers::{data_dir, expect_problem, john, signup_body, TestStack};
 
 #[tokio::test]
 async fn sigterm_stops_cleanly_and_data_survives_a_restart() {
@@ -98,14 +98,7 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
     // Their logins were written with the users: in the same commit where both
     // share a shard, in the two-step sign-up (settled on restart) where not.
     for (id, email) in acknowledged.iter().step_by(5) {
-        let login = serde_json::json!({"email": email, "password": PASSWORD});
-        let response = stack
-            .client
-            .post(stack.url("/auth/login"))
-            .json(&login)
-            .send()
-            .await
-            .unwrap();
+        let response = stack.login(email).await;
         assert_eq!(response.status(), 200, "user {id} cannot log in");
         assert_eq!(response.json::<Value>().await.unwrap()["userId"], *id);
     }
@@ -132,14 +125,7 @@ async fn a_signup_killed_between_its_shards_is_settled_on_restart() {
         stack.kill();
 
         let stack = TestStack::start(dir.path());
-        let credentials = serde_json::json!({"email": body["email"], "password": PASSWORD});
-        let login = stack
-            .client
-            .post(stack.url("/auth/login"))
-            .json(&credentials)
-            .send()
-            .await
-            .unwrap();
+        let login = stack.login(&body["email"]).await;
         let again = stack.signup(&body).await;
         if account_kept {
             assert_eq!(login.status(), 200, "{point}: the account can log in");

@@ -153,6 +153,16 @@ impl TestStack {
             .unwrap()
     }
 
+    /// Logs in with `email` and the password every test user has.
+    pub async fn login(&self, email: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/auth/login"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Signs up a user with `profile` and returns (id, etag); its session
     /// becomes the one [`TestStack::as_owner`] uses.
     pub async fn create_user(&self, profile: &Value) -> (u64, String) {

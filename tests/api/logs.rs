@@ -15,14 +15,7 @@ async fn no_secret_reaches_the_logs() {
     let body = signup_body(&john());
     let signed_up: Value = stack.signup(&body).await.json().await.unwrap();
     let first_token = signed_up["session"]["token"].as_str().unwrap().to_owned();
-    let credentials = json!({"email": body["email"], "password": PASSWORD});
-    let response = stack
-        .client
-        .post(stack.url("/auth/login"))
-        .json(&credentials)
-        .send()
-        .await
-        .unwrap();
+    let response = stack.login(&body["email"]).await;
     assert_eq!(response.status(), 200);
     let logged_in: Value = response.json().await.unwrap();
     let token = logged_in["token"].as_str().unwrap().to_owned();

@@ -230,16 +230,19 @@ impl Layout {
 pub struct WriteGuard {
     pub layout: Arc<Layout>,
     _gate: OwnedRwLockReadGuard<()>,
-    homes: Vec<OwnedRwLockReadGuard<()>>,
+    homes: Vec<(Shard, OwnedRwLockReadGuard<()>)>,
 }
 
 impl WriteGuard {
     /// Keeps the mover off `placement`'s home shard while this guard lives,
-    /// if a move concerns it. Lock homes in ascending shard order.
+    /// if a move concerns it. A home already held is not locked again: a
+    /// second shared lock could wait behind the mover's queued exclusive one,
+    /// which waits for the first. Lock homes in ascending shard order.
     pub async fn hold(&mut self, shards: &Shards, placement: Placement) {
-        if placement.moving() {
+        let held = self.homes.iter().any(|(home, _)| *home == placement.home);
+        if placement.moving() && !held {
             let lock = Arc::clone(&shards.inner.locks[placement.home.index() as usize]);
-            self.homes.push(lock.read_owned().await);
+            self.homes.push((placement.home, lock.read_owned().await));
         }
     }
 }

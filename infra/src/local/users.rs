@@ -339,10 +339,8 @@ impl EmbeddedUsers {
         let mut guard = self.shards.write_guard().await;
         let mut placements = [guard.layout.of_user(id), guard.layout.of_text(email)];
         placements.sort_by_key(|placement| placement.home);
-        let [first, second] = placements;
-        guard.hold(&self.shards, first).await;
-        if second.home != first.home || !first.moving() {
-            guard.hold(&self.shards, second).await;
+        for placement in placements {
+            guard.hold(&self.shards, placement).await;
         }
         guard
     }
@@ -532,6 +530,15 @@ fn email_taken_in(store: &EmbeddedDatabase, email: &str) -> Result<bool, StoreEr
     let txn = store.handle().begin_read().map_err(unavailable)?;
     let logins = txn.open_table(LOGINS).map_err(unavailable)?;
     let in_flight = txn.open_table(SIGNUPS_IN_FLIGHT).map_err(unavailable)?;
+    has_login_or_signup(&logins, &in_flight, email)
+}
+
+/// Whether `email` has a login or a sign-up in flight, in any transaction.
+fn has_login_or_signup(
+    logins: &impl ReadableTable<&'static str, &'static [u8]>,
+    in_flight: &impl ReadableTable<&'static str, &'static [u8]>,
+    email: &str,
+) -> Result<bool, StoreError> {
     Ok(logins.get(email).map_err(unavailable)?.is_some()
         || in_flight.get(email).map_err(unavailable)?.is_some())
 }
@@ -555,11 +562,7 @@ fn email_taken(
     email: &Email,
 ) -> Result<bool, StoreError> {
     let in_flight = txn.open_table(SIGNUPS_IN_FLIGHT).map_err(unavailable)?;
-    Ok(logins.get(email.as_str()).map_err(unavailable)?.is_some()
-        || in_flight
-            .get(email.as_str())
-            .map_err(unavailable)?
-            .is_some())
+    has_login_or_signup(logins, &in_flight, email.as_str())
 }
 
 /// Sign-up where user and login share a store: one transaction.
