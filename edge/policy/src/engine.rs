@@ -287,7 +287,19 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             .then(|| self.in_flight.join(&key));
         let leader = match role {
             None => None,
-            Some(Role::Leader(guard)) => Some(guard),
+            Some(Role::Leader(guard)) => {
+                // Another fill of this key may have stored its answer and
+                // left between this request's look at the store and its
+                // join: that answer is in the store now, and fetching again
+                // would be the second origin request coalescing exists to
+                // save. The other fill stores before it leaves, so one more
+                // look, now that this request leads, is enough.
+                if let Some((stored, age)) = self.fresh_entry(parts, request, &key).await {
+                    guard.finish(&Ok(stored.clone()));
+                    return answer_from(parts, &stored, "HIT", Some(age));
+                }
+                Some(guard)
+            }
             Some(Role::Follower(answer)) => match answer.await {
                 Ok(Ok(stored)) if fits(&stored, parts) => {
                     let age = stored.age_seconds((self.now_ms)());
@@ -345,6 +357,22 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             }
             Err(problem) => problem_response(&problem),
         }
+    }
+
+    /// The stored answer for `key`, with its age, if it may answer this
+    /// request without asking the origin.
+    async fn fresh_entry(
+        &self,
+        parts: &http::request::Parts,
+        request: &Directives<'_>,
+        key: &str,
+    ) -> Option<(Stored, u64)> {
+        let entry = self.store.get(key).await?;
+        let stored = entry.as_ref();
+        let policy = stored.policy.filter(|_| fits(stored, parts))?;
+        let now = (self.now_ms)();
+        matches!(policy.reuse(request, now), Reuse::Fresh)
+            .then(|| (stored.clone(), policy.age_seconds(now)))
     }
 
     /// Stores the copy of `answer` the cache may keep: without the fields it

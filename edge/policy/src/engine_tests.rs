@@ -22,7 +22,12 @@ fn advance(seconds: u64) {
 }
 
 #[derive(Default)]
-struct MemoryStore(Mutex<HashMap<String, Stored>>);
+struct MemoryStore {
+    entries: Mutex<HashMap<String, Stored>>,
+    /// An entry another fill stores just after the next look misses it: the
+    /// moment between a request's lookup and its joining the fills in flight.
+    landing: Mutex<Option<(String, Stored)>>,
+}
 
 impl ResponseStore for MemoryStore {
     type Entry = Stored;
@@ -31,15 +36,20 @@ impl ResponseStore for MemoryStore {
     fn ticket(&self, _: &str) {}
 
     async fn get(&self, key: &str) -> Option<Stored> {
-        self.0.lock().unwrap().get(key).cloned()
+        let mut entries = self.entries.lock().unwrap();
+        let found = entries.get(key).cloned();
+        if let Some((landing, entry)) = self.landing.lock().unwrap().take() {
+            entries.insert(landing, entry);
+        }
+        found
     }
 
     async fn put(&self, key: String, entry: Stored, _: u32, _: ()) {
-        self.0.lock().unwrap().insert(key, entry);
+        self.entries.lock().unwrap().insert(key, entry);
     }
 
     async fn purge(&self, keys: &[String]) {
-        let mut entries = self.0.lock().unwrap();
+        let mut entries = self.entries.lock().unwrap();
         for key in keys {
             entries.remove(key);
         }
@@ -318,6 +328,27 @@ async fn vary_keeps_one_variant_per_url() {
         (label(&fr), fr.response.body().as_ref()),
         ("MISS", &b"fr"[..])
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_fill_that_lands_after_the_lookup_is_used_not_fetched_again() {
+    // A miss looks at the store, then joins the fills in flight; a fill that
+    // stored its answer and left in between must not cost a second fetch.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![answer(200, &[("cache-control", "max-age=60")], "one")],
+    );
+    send(&edge, "GET", "/hot", &[]).await;
+    let filled = edge.store.entries.lock().unwrap().drain().next().unwrap();
+    *edge.store.landing.lock().unwrap() = Some(filled);
+    let handled = send(&edge, "GET", "/hot", &[]).await;
+    assert_eq!(
+        (label(&handled), handled.response.body().as_ref()),
+        ("HIT", &b"one"[..])
+    );
+    assert_eq!(origin.seen.lock().unwrap().len(), 1, "fetched once");
 }
 
 #[test]
