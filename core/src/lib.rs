@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod ids;
+pub mod likes;
 pub mod photos;
 pub mod ports;
 pub mod preconditions;
@@ -19,6 +20,7 @@ pub mod users;
 
 pub use auth::Email;
 pub use ids::{IdGenerator, UserId};
+pub use likes::{CounterParts, LikeCount, LikeService, Likes};
 pub use ports::{Clock, Consistency, StoreError, Users};
 pub use problem::{Problem, Violation};
 pub use services::{Ports, Services};

@@ -9,6 +9,7 @@ use crate::auth::{
     Accounts, AuthPorts, AuthService, AuthSettings, Passwords, Randomness, RateLimits, Sessions,
 };
 use crate::ids::IdGenerator;
+use crate::likes::{LikeService, Likes};
 use crate::photos::{PhotoPorts, PhotoService};
 use crate::ports::{Clock, Users};
 use crate::users::UserService;
@@ -17,6 +18,7 @@ use crate::users::UserService;
 #[derive(Clone)]
 pub struct Ports {
     pub users: Arc<dyn Users>,
+    pub likes: Arc<dyn Likes>,
     pub accounts: Arc<dyn Accounts>,
     pub sessions: Arc<dyn Sessions>,
     pub limits: Arc<dyn RateLimits>,
@@ -29,6 +31,7 @@ pub struct Ports {
 /// The domain services of one instance.
 pub struct Services {
     pub users: UserService,
+    pub likes: LikeService,
     pub auth: AuthService,
     pub photos: PhotoService,
     pub clock: Arc<dyn Clock>,
@@ -51,6 +54,11 @@ impl Services {
             settings,
         );
         Self {
+            likes: LikeService::new(
+                ports.likes,
+                Arc::clone(&ports.users),
+                Arc::clone(&ports.clock),
+            ),
             users: UserService::new(ports.users),
             auth,
             photos: PhotoService::new(ports.photos, ports.random, Arc::clone(&ports.clock)),

@@ -31,6 +31,8 @@ pub enum UserError {
     Invalid(Vec<Violation>),
     #[error("user {actor} may not change user {id}; only its owner may")]
     Forbidden { actor: UserId, id: UserId },
+    #[error("user {actor} may not like or unlike for user {liker}; only the liker may")]
+    ForbiddenLike { actor: UserId, liker: UserId },
     #[error("user {0} is changing too often to apply this write; try again")]
     Contended(UserId),
     #[error(transparent)]

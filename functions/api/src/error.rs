@@ -113,7 +113,9 @@ impl From<UserError> for ApiError {
                 ))
                 .into()
             },
-            UserError::Forbidden { .. } => Problem::forbidden(error.to_string()).into(),
+            UserError::Forbidden { .. } | UserError::ForbiddenLike { .. } => {
+                Problem::forbidden(error.to_string()).into()
+            }
             UserError::Invalid(violations) => Problem::invalid_fields(violations.clone()).into(),
             UserError::Contended(_) => Problem::conflict(error.to_string()).into(),
             UserError::Store(store) => store_failure(store),

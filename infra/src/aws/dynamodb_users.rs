@@ -7,10 +7,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem,
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use millions_core::auth::{AccountError, Accounts, Login, PasswordHash};
@@ -18,6 +16,7 @@ use millions_core::{Consistency, Email, StoreError, StoredUser, UserId, Users, V
 
 use super::item::{self, Item};
 use super::tables::{TableNames, LOGINS_KEY};
+use super::transactions::{cancellation_reasons, failed, TransactionCanceled};
 
 /// Users (and their logins) in DynamoDB: the users table keyed by `user_id`,
 /// the logins table keyed by `email`.
@@ -275,30 +274,4 @@ fn login_item(login: &Login) -> Item {
         AttributeValue::S(login.password_hash.0.clone()),
     );
     item
-}
-
-/// A transaction DynamoDB cancelled for reasons other than our conditions.
-#[derive(Debug, thiserror::Error)]
-#[error("the transaction was cancelled: {0:?}")]
-struct TransactionCanceled(Vec<CancellationReason>);
-
-/// The per-item reasons of a cancelled transaction; any other failure is the
-/// store being unavailable.
-fn cancellation_reasons(
-    error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
-) -> Result<Vec<CancellationReason>, StoreError> {
-    match error.into_service_error() {
-        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
-            Ok(cancelled.cancellation_reasons().to_vec())
-        }
-        other => Err(StoreError::unavailable(other)),
-    }
-}
-
-/// Whether the transaction's item at `index` failed its condition.
-fn failed(reasons: &[CancellationReason], index: usize) -> bool {
-    reasons
-        .get(index)
-        .and_then(CancellationReason::code)
-        .is_some_and(|code| code == "ConditionalCheckFailed")
 }

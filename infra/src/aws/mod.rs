@@ -4,6 +4,7 @@
 //! `AWS_ENDPOINT_URL` points them at an emulator (moto) in tests and locally.
 
 mod dynamodb_jobs;
+mod dynamodb_likes;
 mod dynamodb_rate_limits;
 mod dynamodb_sessions;
 mod dynamodb_users;
@@ -12,8 +13,10 @@ mod ports;
 mod s3_blobs;
 mod sqs_queue;
 mod tables;
+mod transactions;
 
 pub use dynamodb_jobs::DynamoJobs;
+pub use dynamodb_likes::DynamoLikes;
 pub use dynamodb_rate_limits::DynamoRateLimits;
 pub use dynamodb_sessions::DynamoSessions;
 pub use dynamodb_users::DynamoUsers;
@@ -22,7 +25,7 @@ pub use s3_blobs::S3Blobs;
 pub use sqs_queue::{create_queues_if_missing, find_queues, QueueNames, SqsQueue};
 pub use tables::{
     create_tables_if_missing, MissingTableName, TableNames, COUNTERS_KEY, EXPIRES_AT, JOBS_KEY,
-    LOGINS_KEY, SESSIONS_KEY, USERS_KEY,
+    LIKES_KEY, LIKES_SORT_KEY, LOGINS_KEY, SESSIONS_KEY, USERS_KEY,
 };
 
 /// Loads the AWS configuration from the environment (region, credentials,

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 use millions_core::photos::{PhotoPorts, QueueSettings};
-use millions_core::{Clock, Ports, StoreError};
+use millions_core::{Clock, CounterParts, Ports, StoreError};
 
 use super::{
-    create_queues_if_missing, create_tables_if_missing, find_queues, DynamoJobs, DynamoRateLimits,
-    DynamoSessions, DynamoUsers, QueueNames, S3Blobs, SqsQueue, TableNames,
+    create_queues_if_missing, create_tables_if_missing, find_queues, DynamoJobs, DynamoLikes,
+    DynamoRateLimits, DynamoSessions, DynamoUsers, QueueNames, S3Blobs, SqsQueue, TableNames,
 };
 use crate::{Argon2Passwords, OsRandomness};
 
@@ -100,6 +100,11 @@ impl Deployment {
         let client = Client::new(config);
         let users = Arc::new(DynamoUsers::new(client.clone(), &self.tables));
         Ports {
+            likes: Arc::new(DynamoLikes::new(
+                client.clone(),
+                &self.tables.likes,
+                CounterParts::DEFAULT,
+            )),
             users: users.clone(),
             accounts: users,
             sessions: Arc::new(DynamoSessions::new(client.clone(), &self.tables.sessions)),

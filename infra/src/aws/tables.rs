@@ -22,6 +22,10 @@ pub const SESSIONS_KEY: &str = "token_hash";
 pub const COUNTERS_KEY: &str = "counter";
 /// Partition key of the photo jobs table.
 pub const JOBS_KEY: &str = "job_id";
+/// Partition key of the likes table: a part of a count, `{liked}#{part}`.
+pub const LIKES_KEY: &str = "part";
+/// Sort key of the likes table: the liker's id (0 for the part's counter).
+pub const LIKES_SORT_KEY: &str = "liker";
 /// The TTL attribute (Unix seconds) of sessions and counters.
 pub const EXPIRES_AT: &str = "expires_at";
 
@@ -33,6 +37,7 @@ pub struct TableNames {
     pub sessions: String,
     pub rate_limits: String,
     pub jobs: String,
+    pub likes: String,
 }
 
 /// An environment variable that names a table is missing.
@@ -42,7 +47,7 @@ pub struct MissingTableName(pub &'static str);
 
 impl TableNames {
     /// `{prefix}-users`, `{prefix}-logins`, `{prefix}-sessions`,
-    /// `{prefix}-rate-limits`, `{prefix}-jobs`.
+    /// `{prefix}-rate-limits`, `{prefix}-jobs`, `{prefix}-likes`.
     pub fn with_prefix(prefix: &str) -> Self {
         Self {
             users: format!("{prefix}-users"),
@@ -50,11 +55,12 @@ impl TableNames {
             sessions: format!("{prefix}-sessions"),
             rate_limits: format!("{prefix}-rate-limits"),
             jobs: format!("{prefix}-jobs"),
+            likes: format!("{prefix}-likes"),
         }
     }
 
     /// Reads `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`,
-    /// `RATE_LIMITS_TABLE` and `JOBS_TABLE`, as Terraform sets them on each
+    /// `RATE_LIMITS_TABLE`, `JOBS_TABLE` and `LIKES_TABLE`, as Terraform sets them on each
     /// function.
     pub fn from_env() -> Result<Self, MissingTableName> {
         let var = |name: &'static str| std::env::var(name).map_err(|_| MissingTableName(name));
@@ -64,6 +70,7 @@ impl TableNames {
             sessions: var("SESSIONS_TABLE")?,
             rate_limits: var("RATE_LIMITS_TABLE")?,
             jobs: var("JOBS_TABLE")?,
+            likes: var("LIKES_TABLE")?,
         })
     }
 }
@@ -106,7 +113,45 @@ pub async fn create_tables_if_missing(
         true,
     )
     .await?;
-    create_table(client, &names.jobs, JOBS_KEY, ScalarAttributeType::S, true).await
+    create_table(client, &names.jobs, JOBS_KEY, ScalarAttributeType::S, true).await?;
+    create_likes_table(client, &names.likes).await
+}
+
+/// The likes table: a part of a count and a liker id, no TTL.
+async fn create_likes_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let attribute = |name: &str, kind| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(kind)
+            .build()
+            .map_err(StoreError::unavailable)
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(StoreError::unavailable)
+    };
+    let result = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(LIKES_KEY, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(LIKES_SORT_KEY, ScalarAttributeType::N)?)
+        .key_schema(key(LIKES_KEY, KeyType::Hash)?)
+        .key_schema(key(LIKES_SORT_KEY, KeyType::Range)?)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(SdkError::ServiceError(error))
+            if matches!(error.err(), CreateTableError::ResourceInUseException(_)) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(StoreError::unavailable(error)),
+    }
 }
 
 async fn create_table(

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use millions_core::{Shard, ShardCount, StoreError, UserId};
+use millions_core::{CounterParts, Shard, ShardCount, StoreError, UserId};
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock as AsyncRwLock};
 
 use super::shard_map::ShardMap;
@@ -47,6 +47,16 @@ impl DataFolder {
     /// holds nothing yet. A folder that exists keeps its own shard map,
     /// whatever `new_shards` says; [`DataFolder::shards`] tells what it has.
     pub fn open(path: &Path, new_shards: ShardCount) -> Result<Self, EmbeddedError> {
+        Self::open_with(path, new_shards, CounterParts::DEFAULT)
+    }
+
+    /// [`DataFolder::open`], and a new folder's like counts are split into
+    /// `new_parts` parts (an existing folder keeps its own).
+    pub fn open_with(
+        path: &Path,
+        new_shards: ShardCount,
+        new_parts: CounterParts,
+    ) -> Result<Self, EmbeddedError> {
         std::fs::create_dir_all(path).map_err(|source| EmbeddedError::CreateFolder {
             path: path.to_owned(),
             source,
@@ -58,11 +68,12 @@ impl DataFolder {
                 // creating it and saving the map, a folder created for N
                 // shards would otherwise read as one from before sharding.
                 let from_before_sharding = path.join(EmbeddedDatabase::FILE_NAME).exists();
-                let map = if from_before_sharding {
+                let mut map = if from_before_sharding {
                     ShardMap::single_file(EmbeddedDatabase::FILE_NAME)
                 } else {
                     ShardMap::new(new_shards)
                 };
+                map.counter_parts = new_parts;
                 map.save(path)?;
                 map
             }
@@ -187,6 +198,11 @@ impl Layout {
     /// The shard map this layout was opened from.
     pub fn map(&self) -> &ShardMap {
         &self.map
+    }
+
+    /// How many parts each like count is split into.
+    pub fn counter_parts(&self) -> CounterParts {
+        self.map.counter_parts
     }
 
     /// The shard count keys are placed by (the old one, during a move).

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::data_folder::{Layout, Placement};
 use super::database::{unavailable, EmbeddedDatabase};
 use super::faults::pause_point;
+use super::likes::{self, LIKES};
 use super::shard_map::ShardMap;
 use super::users::{rows_in, EmbeddedUsers, LOGINS, RELEASES_IN_FLIGHT, SIGNUPS_IN_FLIGHT, USERS};
 
@@ -202,7 +203,13 @@ impl Resharder {
                 }
             }
             layout = shards
-                .change_map(|_| next, |layout| self.users.create_tables(layout))
+                .change_map(
+                    |_| next,
+                    |layout| {
+                        self.users.create_tables(layout)?;
+                        likes::create_tables(layout)
+                    },
+                )
                 .await?;
         }
         self.count_keys_to_move(&layout)?;
@@ -301,14 +308,16 @@ enum MovedTable {
     Releases,
     Logins,
     SignupsInFlight,
+    Likes,
 }
 
 impl MovedTable {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Users,
         Self::Releases,
         Self::Logins,
         Self::SignupsInFlight,
+        Self::Likes,
     ];
 
     fn collect(
@@ -324,6 +333,7 @@ impl MovedTable {
             Self::Releases => collect(store, RELEASES_IN_FLIGHT, layout, home, after, batch),
             Self::Logins => collect(store, LOGINS, layout, home, after, batch),
             Self::SignupsInFlight => collect(store, SIGNUPS_IN_FLIGHT, layout, home, after, batch),
+            Self::Likes => collect(store, LIKES, layout, home, after, batch),
         }
     }
 
@@ -333,6 +343,7 @@ impl MovedTable {
             Self::Releases => copy(layout, RELEASES_IN_FLIGHT, rows),
             Self::Logins => copy(layout, LOGINS, rows),
             Self::SignupsInFlight => copy(layout, SIGNUPS_IN_FLIGHT, rows),
+            Self::Likes => copy(layout, LIKES, rows),
         }
     }
 
@@ -342,6 +353,7 @@ impl MovedTable {
             Self::Releases => delete(store, RELEASES_IN_FLIGHT, keys),
             Self::Logins => delete(store, LOGINS, keys),
             Self::SignupsInFlight => delete(store, SIGNUPS_IN_FLIGHT, keys),
+            Self::Likes => delete(store, LIKES, keys),
         }
     }
 
@@ -352,6 +364,7 @@ impl MovedTable {
             Self::Releases => keys_to_move(store, RELEASES_IN_FLIGHT, layout, home),
             Self::Logins => keys_to_move(store, LOGINS, layout, home),
             Self::SignupsInFlight => keys_to_move(store, SIGNUPS_IN_FLIGHT, layout, home),
+            Self::Likes => keys_to_move(store, LIKES, layout, home),
         }
     }
 }
@@ -361,6 +374,8 @@ impl MovedTable {
 enum OwnedKey {
     Number(u64),
     Text(String),
+    /// A like's key: the part's key and the liker.
+    Pair(String, u64),
 }
 
 type Rows = Vec<(OwnedKey, Vec<u8>, Shard)>;
@@ -370,6 +385,11 @@ trait MovableKey: redb::Key + 'static {
     fn owned(key: Self::SelfType<'_>) -> OwnedKey;
     fn borrowed(key: &OwnedKey) -> Self::SelfType<'_>;
     fn placement(key: &OwnedKey, layout: &Layout) -> Placement;
+    /// Whether two keys must move in the same batch (rows of one part of a
+    /// like count: the part is then always whole on one shard).
+    fn same_group(_: &OwnedKey, _: &OwnedKey) -> bool {
+        false
+    }
 }
 
 impl MovableKey for u64 {
@@ -379,7 +399,7 @@ impl MovableKey for u64 {
     fn borrowed(key: &OwnedKey) -> u64 {
         match key {
             OwnedKey::Number(key) => *key,
-            OwnedKey::Text(_) => unreachable!("a numbered table's batch holds numbers"),
+            _ => unreachable!("a numbered table's batch holds numbers"),
         }
     }
     fn placement(key: &OwnedKey, layout: &Layout) -> Placement {
@@ -394,7 +414,7 @@ impl MovableKey for &'static str {
     fn borrowed(key: &OwnedKey) -> &str {
         match key {
             OwnedKey::Text(key) => key,
-            OwnedKey::Number(_) => unreachable!("a text-keyed table's batch holds text"),
+            _ => unreachable!("a text-keyed table's batch holds text"),
         }
     }
     fn placement(key: &OwnedKey, layout: &Layout) -> Placement {
@@ -402,8 +422,26 @@ impl MovableKey for &'static str {
     }
 }
 
-/// Reads, from the key after `after` on, up to `batch` rows of `home` whose
-/// shard changes; returns them with the last key read and whether the
+impl MovableKey for (&'static str, u64) {
+    fn owned((part, liker): (&str, u64)) -> OwnedKey {
+        OwnedKey::Pair(part.to_owned(), liker)
+    }
+    fn borrowed(key: &OwnedKey) -> (&str, u64) {
+        match key {
+            OwnedKey::Pair(part, liker) => (part, *liker),
+            _ => unreachable!("a pair-keyed table's batch holds pairs"),
+        }
+    }
+    fn placement(key: &OwnedKey, layout: &Layout) -> Placement {
+        layout.of_text(Self::borrowed(key).0)
+    }
+    fn same_group(one: &OwnedKey, other: &OwnedKey) -> bool {
+        Self::borrowed(one).0 == Self::borrowed(other).0
+    }
+}
+
+/// Reads, from the key after `after` on, about `batch` rows of `home` whose
+/// shard changes (more if a group would be split); returns them with the last key read and whether the
 /// table has no more.
 fn collect<K: MovableKey>(
     store: &EmbeddedDatabase,
@@ -419,7 +457,7 @@ fn collect<K: MovableKey>(
         Some(key) => Bound::Excluded(K::borrowed(key)),
         None => Bound::Unbounded,
     };
-    let mut rows = Vec::new();
+    let mut rows: Rows = Vec::new();
     let mut last = after.clone();
     for row in table
         .range::<K::SelfType<'_>>((lower, Bound::Unbounded))
@@ -427,13 +465,20 @@ fn collect<K: MovableKey>(
     {
         let (key, value) = row.map_err(unavailable)?;
         let key = K::owned(key.value());
+        // A full batch ends before the next key, unless that key must move
+        // with the last one taken.
+        let full = rows.len() >= batch;
+        if full
+            && !rows
+                .last()
+                .is_some_and(|(taken, ..)| K::same_group(taken, &key))
+        {
+            return Ok((rows, last, false));
+        }
         let target = K::placement(&key, layout).target;
         last = Some(key.clone());
         if target != home {
             rows.push((key, value.value().to_vec(), target));
-            if rows.len() == batch {
-                return Ok((rows, last, false));
-            }
         }
     }
     Ok((rows, last, true))

@@ -13,7 +13,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use millions_core::{Shard, ShardCount};
+use millions_core::{CounterParts, Shard, ShardCount};
 use serde::{Deserialize, Serialize};
 
 /// The map as stored.
@@ -28,6 +28,11 @@ pub struct ShardMap {
     /// moved, and on its shard under `moving_to` after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moving_to: Option<Vec<String>>,
+    /// How many parts each like count is split into: fixed for the folder's
+    /// life, since a like is found again by the part its liker picks.
+    /// (Folders from before likes have none, so any count fits them.)
+    #[serde(default, rename = "counterParts")]
+    pub counter_parts: CounterParts,
 }
 
 /// Why the map could not be read or written.
@@ -65,6 +70,7 @@ impl ShardMap {
             epoch: 1,
             files: count.shards().map(Self::file_of).collect(),
             moving_to: None,
+            counter_parts: CounterParts::DEFAULT,
         }
     }
 
@@ -75,6 +81,7 @@ impl ShardMap {
             epoch: 1,
             files: vec![file.to_owned()],
             moving_to: None,
+            counter_parts: CounterParts::DEFAULT,
         }
     }
 
@@ -108,6 +115,7 @@ impl ShardMap {
             epoch: self.epoch + 1,
             files: self.files.clone(),
             moving_to: Some(target),
+            counter_parts: self.counter_parts,
         }
     }
 
@@ -117,6 +125,7 @@ impl ShardMap {
             epoch: self.epoch + 1,
             files: self.moving_to.clone().unwrap_or_else(|| self.files.clone()),
             moving_to: None,
+            counter_parts: self.counter_parts,
         }
     }
 
@@ -186,6 +195,7 @@ mod tests {
             ["millions.redb", "shard-1.redb", "shard-2.redb"]
         );
         let done = moving.finish_move();
+        assert_eq!(done.counter_parts, map.counter_parts);
         assert_eq!(
             (done.epoch, done.count().get(), done.target()),
             (3, 3, None)

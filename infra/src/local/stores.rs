@@ -7,8 +7,8 @@ use millions_core::photos::{PhotoPorts, QueueSettings};
 use millions_core::{Clock, Ports, ShardCount, StoreError};
 
 use super::{
-    DataFolder, EmbeddedJobs, EmbeddedQueue, EmbeddedRateLimits, EmbeddedSessions, EmbeddedUsers,
-    LocalBlobs,
+    DataFolder, EmbeddedJobs, EmbeddedLikes, EmbeddedQueue, EmbeddedRateLimits, EmbeddedSessions,
+    EmbeddedUsers, LocalBlobs,
 };
 use crate::{Argon2Passwords, OsRandomness, SystemClock};
 
@@ -25,6 +25,7 @@ pub struct PhotoOptions {
 #[derive(Clone)]
 pub struct EmbeddedStores {
     pub users: EmbeddedUsers,
+    pub likes: EmbeddedLikes,
     pub sessions: EmbeddedSessions,
     pub limits: EmbeddedRateLimits,
     pub jobs: EmbeddedJobs,
@@ -44,6 +45,7 @@ impl EmbeddedStores {
         let db = folder.main().clone();
         Ok(Self {
             users: EmbeddedUsers::new(folder.shards().clone())?,
+            likes: EmbeddedLikes::new(folder.shards().clone())?,
             sessions: EmbeddedSessions::new(db.clone())?,
             limits: EmbeddedRateLimits::new(db.clone())?,
             jobs: EmbeddedJobs::new(db.clone())?,
@@ -81,6 +83,7 @@ impl EmbeddedStores {
         let clock = Arc::clone(&self.clock);
         Ports {
             users: Arc::new(self.users.clone()),
+            likes: Arc::new(self.likes.clone()),
             accounts: Arc::new(self.users.clone()),
             sessions: Arc::new(self.sessions.clone()),
             limits: Arc::new(self.limits.clone()),

@@ -10,7 +10,7 @@ mod moto;
 pub mod photos;
 mod ports;
 
-pub use moto::{moto, unique_name, Moto, MOTO_VERSION};
+pub use moto::{moto, serial_moto, unique_name, Moto, MOTO_VERSION};
 pub use ports::{claim_port, free_port};
 
 use std::path::PathBuf;

@@ -58,6 +58,24 @@ pub fn moto() -> &'static Moto {
     })
 }
 
+/// A second moto server of this test process that answers one request at a
+/// time, for tests of concurrent transactions.
+///
+/// moto checks a `TransactWriteItems`'s conditions and applies its writes
+/// without a lock, and cancels one by restoring copies of whole tables, so
+/// on the threaded server two concurrent transactions interleave (two
+/// conditional puts of one item can both succeed). DynamoDB runs
+/// transactions serializably; a server that runs requests one after another
+/// is serializable too, so tests that race transactions get the semantics
+/// they would get in the cloud. (Not for SQS long polls, which would hold it.)
+pub fn serial_moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        start_serial()
+            .unwrap_or_else(|error| panic!("cannot start the serial moto AWS emulator: {error}"))
+    })
+}
+
 /// A name no other test (in this or a parallel test process) uses, for tables,
 /// queues and buckets, so tests share one emulator without resetting it.
 pub fn unique_name(prefix: &str) -> String {
@@ -97,6 +115,34 @@ fn start() -> Result<Moto, String> {
 }
 
 /// `MOTO_SERVER` if set, else the repository's `.venv`, installed on demand.
+/// moto's own server (`moto.server.main`) with threads off.
+const SERIAL_SERVER: &str = "\
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+run_simple('127.0.0.1', int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False, request_handler=MotoRequestHandler)
+";
+
+fn start_serial() -> Result<Moto, String> {
+    let server = moto_server_binary()?;
+    let python = server.with_file_name("python3");
+    let port = crate::free_port();
+    let guard = Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" -c "$2" "$1" </dev/null >/dev/null 2>&1 & moto=$!; read _; kill $moto"#)
+        .arg(&python)
+        .arg(port.to_string())
+        .arg(SERIAL_SERVER)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    wait_until_ready(port, Duration::from_secs(60))?;
+    Ok(Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _guard: guard,
+    })
+}
+
 fn moto_server_binary() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("MOTO_SERVER") {
         return Ok(PathBuf::from(path));
@@ -145,7 +191,9 @@ fn wait_until_ready(port: u16, timeout: Duration) -> Result<(), String> {
             let mut response = String::new();
             if stream.write_all(request.as_bytes()).is_ok()
                 && stream.read_to_string(&mut response).is_ok()
-                && response.starts_with("HTTP/1.1 200")
+                // HTTP/1.0 from the serial server (werkzeug keeps no
+                // connection alive on one thread).
+                && (response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"))
             {
                 return Ok(());
             }

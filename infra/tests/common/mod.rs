@@ -97,7 +97,17 @@ pub async fn embedded(shards: u32) -> Subject {
 }
 
 pub async fn dynamodb() -> Subject {
-    let moto = millions_testkit::moto();
+    dynamodb_on(millions_testkit::moto()).await
+}
+
+/// DynamoDB on the moto server that runs one request at a time, where
+/// concurrent transactions are serializable as they are in the cloud (see
+/// `millions_testkit::serial_moto`).
+pub async fn dynamodb_serial() -> Subject {
+    dynamodb_on(millions_testkit::serial_moto()).await
+}
+
+async fn dynamodb_on(moto: &millions_testkit::Moto) -> Subject {
     let config = moto.sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let deployment = millions_infra::aws::Deployment::provision(
@@ -119,10 +129,14 @@ pub async fn dynamodb() -> Subject {
 /// Instantiates every listed case (an `async fn(Subject)` in `cases`) once
 /// per adapter: the embedded store with one shard (every write in one
 /// transaction) and with four (users and logins on different shards, so the
-/// two-step writes run), and DynamoDB.
+/// two-step writes run), and DynamoDB (`dynamodb_serial` after the cases:
+/// on the serial moto server, for cases that race transactions).
 #[macro_export]
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
+        $crate::conformance!($($case),*; $crate::common::dynamodb);
+    };
+    ($($case:ident),* $(,)?; $dynamodb:path) => {
         mod embedded {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -143,7 +157,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
-                    super::cases::$case($crate::common::dynamodb().await).await;
+                    super::cases::$case($dynamodb().await).await;
                 }
             )*
         }
