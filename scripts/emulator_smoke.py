@@ -15,7 +15,10 @@ TABLES = {
     "millions-sessions": ("token_hash", "expires_at"),
     "millions-rate-limits": ("counter", "expires_at"),
     "millions-jobs": ("job_id", "expires_at"),
+    "millions-likes": ("part", None),
 }
+# Tables with a sort key besides their partition key.
+SORT_KEYS = {"millions-likes": "liker"}
 checks = 0
 
 
@@ -30,7 +33,10 @@ def expect(condition, message):
 dynamodb = boto3.client("dynamodb", region_name=REGIONS[0])
 for name, (key, ttl) in TABLES.items():
     table = dynamodb.describe_table(TableName=name)["Table"]
-    expect(table["KeySchema"] == [{"AttributeName": key, "KeyType": "HASH"}], f"{name} is keyed by {key}: {table['KeySchema']}")
+    schema = [{"AttributeName": key, "KeyType": "HASH"}]
+    if name in SORT_KEYS:
+        schema.append({"AttributeName": SORT_KEYS[name], "KeyType": "RANGE"})
+    expect(table["KeySchema"] == schema, f"{name} is keyed by {schema}: {table['KeySchema']}")
     expect(table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST", f"{name} is on-demand")
     expect(table.get("StreamSpecification", {}).get("StreamEnabled"), f"{name} has a stream")
     described = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
@@ -64,7 +70,7 @@ for region in REGIONS:
         config = lambdas.get_function_configuration(FunctionName=function)
         expect(config["Runtime"] == "provided.al2023" and config["Timeout"] == timeout, f"{region} {function}: {config['Runtime']}, {config['Timeout']} s")
         env = config["Environment"]["Variables"]
-        expect(env["JOBS_TABLE"] == "millions-jobs" and env["PHOTOS_BUCKET"] == bucket and env["JOBS_QUEUE_URL"].endswith("/millions-photo-jobs"), f"{region} {function} environment: {env}")
+        expect(env["JOBS_TABLE"] == "millions-jobs" and env["LIKES_TABLE"] == "millions-likes" and env["PHOTOS_BUCKET"] == bucket and env["JOBS_QUEUE_URL"].endswith("/millions-photo-jobs"), f"{region} {function} environment: {env}")
     mappings = [
         mapping for mapping in lambdas.list_event_source_mappings()["EventSourceMappings"]
         if mapping["FunctionArn"].endswith(":millions-photos")

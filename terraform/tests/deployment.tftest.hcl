@@ -145,8 +145,8 @@ run "every_table_is_replicated_to_the_secondary_region" {
     error_message = "The tables must have a replica in the secondary region."
   }
   assert {
-    condition     = keys(output.table_names) == ["jobs", "logins", "rate-limits", "sessions", "users"]
-    error_message = "Users, logins, sessions, rate-limit and jobs tables are created."
+    condition     = keys(output.table_names) == ["jobs", "likes", "logins", "rate-limits", "sessions", "users"]
+    error_message = "Users, logins, sessions, rate-limit, jobs and likes tables are created."
   }
 }
 
@@ -195,6 +195,7 @@ run "the_api_function_may_touch_only_its_own_tables_and_logs" {
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-sessions",
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-rate-limits",
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-jobs",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-likes",
       "arn:aws:s3:::millions-photos-us-east-1/originals/*",
       "arn:aws:s3:::millions-photos-us-east-1/outputs/*",
       "arn:aws:sqs:us-east-1:123456789012:millions-photo-jobs",

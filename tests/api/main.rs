@@ -7,6 +7,7 @@ mod durability;
 mod front_door;
 mod helpers;
 mod instances;
+mod likes;
 mod invalid_input;
 mod logs;
 mod photos;

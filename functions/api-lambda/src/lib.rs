@@ -6,7 +6,7 @@
 //!
 //! Environment (set by Terraform):
 //! - `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`, `RATE_LIMITS_TABLE`,
-//!   `JOBS_TABLE`: table names;
+//!   `JOBS_TABLE`, `LIKES_TABLE`: table names;
 //! - `PHOTOS_BUCKET`, `JOBS_QUEUE_URL`, `JOBS_DLQ_URL`: the photo bucket and
 //!   the job queue with its dead-letter queue;
 //! - `ALLOWED_ORIGINS`: comma-separated origins (the CDN domain) whose pages

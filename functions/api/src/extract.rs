@@ -77,6 +77,33 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdPath {
     }
 }
 
+/// The `{id}` and `{liker}` path segments of a like, as [`UserId`]s.
+pub struct LikePath {
+    pub liked: UserId,
+    pub liker: UserId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LikePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((liked, liker)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| Problem::bad_path(rejection.body_text()))?;
+        let parse = |raw: &str| {
+            raw.parse::<UserId>().map_err(|error| {
+                ApiError::from(Problem::bad_path(format!(
+                    "`{raw}` is not a user id: {error}"
+                )))
+            })
+        };
+        Ok(Self {
+            liked: parse(&liked)?,
+            liker: parse(&liker)?,
+        })
+    }
+}
+
 /// The `If-Match` header, parsed.
 pub struct IfMatchHeader(pub IfMatch);
 

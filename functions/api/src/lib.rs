@@ -11,6 +11,7 @@ mod credentials;
 mod error;
 mod extract;
 mod health;
+mod likes;
 mod openapi;
 mod photos;
 mod request_ids;
@@ -140,6 +141,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .merge(health::routes())
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(likes::routes())
         .merge(photos::routes())
         .merge(openapi::routes())
         .fallback(error::not_found)

@@ -24,6 +24,10 @@ use crate::ApiState;
         crate::users::replace_user,
         crate::users::patch_user,
         crate::users::delete_user,
+        crate::likes::like_count,
+        crate::likes::is_liked,
+        crate::likes::like,
+        crate::likes::unlike,
         crate::photos::new_upload,
         crate::photos::submit_job,
         crate::photos::job_status,
@@ -33,6 +37,7 @@ use crate::ApiState;
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "users", description = "The chapter's user object"),
+        (name = "likes", description = "Likes on a profile, and its like count"),
         (name = "photos", description = "Uploads and processing jobs"),
         (name = "operations"),
     )

@@ -53,6 +53,14 @@ module "api_function" {
       Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       Resource = [local.table_arns["jobs"]]
     },
+    # A like and its count change in one TransactWriteItems; a count is one
+    # BatchGetItem of its parts.
+    {
+      Sid      = "LikesTable"
+      Effect   = "Allow"
+      Action   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+      Resource = [local.table_arns["likes"]]
+    },
     # Presigned uploads are signed with this role's credentials, so it
     # needs PutObject on originals; reads serve processed outputs.
     {

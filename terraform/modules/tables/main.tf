@@ -25,13 +25,16 @@ variable "deletion_protection" {
 }
 
 locals {
-  # Each table's partition key, its type, and whether items expire.
+  # Each table's partition key, its type, whether items expire, and its sort
+  # key if it has one. Likes: the partition is a part of one profile's count
+  # (`{user_id}#{part}`), the sort key the liker (0 for the part's counter).
   tables = {
-    users       = { key = "user_id", type = "N", expires = false }
-    logins      = { key = "email", type = "S", expires = false }
-    sessions    = { key = "token_hash", type = "S", expires = true }
-    rate-limits = { key = "counter", type = "S", expires = true }
-    jobs        = { key = "job_id", type = "S", expires = true }
+    users       = { key = "user_id", type = "N", expires = false, sort = null }
+    logins      = { key = "email", type = "S", expires = false, sort = null }
+    sessions    = { key = "token_hash", type = "S", expires = true, sort = null }
+    rate-limits = { key = "counter", type = "S", expires = true, sort = null }
+    jobs        = { key = "job_id", type = "S", expires = true, sort = null }
+    likes       = { key = "part", type = "S", expires = false, sort = "liker" }
   }
 }
 
@@ -42,6 +45,7 @@ resource "aws_dynamodb_table" "this" {
   name                        = "${var.name}-${each.key}"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = each.value.key
+  range_key                   = each.value.sort
   stream_enabled              = true
   stream_view_type            = "NEW_AND_OLD_IMAGES"
   deletion_protection_enabled = var.deletion_protection
@@ -49,6 +53,14 @@ resource "aws_dynamodb_table" "this" {
   attribute {
     name = each.value.key
     type = each.value.type
+  }
+
+  dynamic "attribute" {
+    for_each = each.value.sort == null ? [] : [each.value.sort]
+    content {
+      name = attribute.value
+      type = "N"
+    }
   }
 
   ttl {
@@ -80,7 +92,7 @@ moved {
 }
 
 output "table_names" {
-  description = "Table names by role: users, logins, sessions, rate-limits."
+  description = "Table names by role: users, logins, sessions, rate-limits, jobs, likes."
   value       = { for role, table in aws_dynamodb_table.this : role => table.name }
 }
 
