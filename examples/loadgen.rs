@@ -17,6 +17,9 @@
 //!     --ids ids.txt --sessions sessions.txt --rate 5000 --seconds 10
 //! ```
 //!
+//! With `--like ID --updates 1`, every request is instead a new like of one
+//! user (each by the next signed-in user), for the write-hot counter.
+//!
 //! Prints one JSON object: rate asked and achieved, latency percentiles in
 //! microseconds, errors, the edge's `x-cache` labels of the reads (and the
 //! hit rate they make), and how many reads of the hottest id the edge
@@ -40,6 +43,10 @@ struct Args {
     connections: usize,
     zipf: f64,
     updates: f64,
+    /// With `--like ID`, every update is instead a like of that one user by
+    /// the next signed-in user in turn (`PUT /users/ID/likes/LIKER`): the
+    /// write-hot key of the celebrity problem.
+    like: Option<u64>,
 }
 
 /// What one connection saw.
@@ -151,7 +158,14 @@ async fn run_connection(
     while index < total && Instant::now() < deadline {
         tokio::time::sleep_until(intended.into()).await;
         let update = !args.sessions.is_empty() && random.random_bool(args.updates);
-        let (rank, request) = if update {
+        let (rank, request) = if let Some(star) = args.like.filter(|_| update) {
+            // Each request its own liker, so every like is a new one.
+            let (liker, token) = &args.sessions[index as usize % args.sessions.len()];
+            let request = client
+                .put(format!("{}/users/{star}/likes/{liker}", args.url))
+                .bearer_auth(token);
+            (0, request)
+        } else if update {
             let rank = writes.sample(&mut random) as usize - 1;
             let (id, token) = &args.sessions[rank];
             let body = json!({ "address": { "city": format!("City {}", index % 97) } });
@@ -247,5 +261,6 @@ fn parse_args() -> Result<Args, Box<dyn std::error::Error>> {
         connections: take("connections").map_or(Ok(32), |v| v.parse())?,
         zipf: take("zipf").map_or(Ok(0.99), |v| v.parse())?,
         updates: take("updates").map_or(Ok(0.05), |v| v.parse())?,
+        like: take("like").map(|v| v.parse()).transpose()?,
     })
 }

@@ -29,15 +29,8 @@ SESSIONS=${SESSIONS:-10000}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 
-if [ "${1:-}" = --from-test-build ]; then
-  # `cargo test --workspace --no-run` has built all three already.
-  bin=target/debug
-else
-  cargo build --release --quiet --bin millions --example loadgen --example bare_axum >&2
-  bin=target/release
-fi
-
 source scripts/bench/common.sh
+if [ "${1:-}" = --from-test-build ]; then build_or_reuse --from-test-build; else build_or_reuse --bin millions --example loadgen --example bare_axum; fi
 
 # load NAME URL IDS SESSIONS RATE UPDATES: one run, its JSON report tagged.
 load() {
@@ -91,8 +84,7 @@ for users in "${sizes[@]}"; do
   fi
   rss=$(awk '/VmHWM/ {print $2 * 1024}' "/proc/$stack/status")
   echo "{\"size\": $users, \"seed_seconds\": $seeded, \"disk_bytes\": $disk, \"peak_rss_bytes\": $rss}" >>"$work/sizes.jsonl"
-  kill "$stack"
-  wait "$stack" 2>/dev/null || true
+  stop_api
 done
 
 python3 - "$work/runs.jsonl" "$work/sizes.jsonl" <<'EOF'

@@ -17,10 +17,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 OFFERED=${OFFERED:-20000}
 SHARD_COUNTS=${SHARD_COUNTS:-"1 4"}
 
-cargo build --release --quiet --bin millions --example loadgen >&2
-bin=target/release
-
 source scripts/bench/common.sh
+build_or_reuse --bin millions --example loadgen
 
 # Latencies are left out: past saturation they measure the backlog.
 echo "| shards | offered (writes/s) | achieved (writes/s) | errors |"
@@ -31,11 +29,7 @@ for shards in $SHARD_COUNTS; do
   "$bin/millions" seed --data-dir "$data" --shards "$shards" --users "$USERS" \
     --ids-out "$work/ids-$shards.txt" --sessions "$WRITERS" --sessions-out "$work/sessions-$shards.txt" 2>/dev/null
   port=$((port + 1))
-  # The API alone: writes pass through the edge untouched anyway.
-  "${pin_server[@]}" "$bin/millions" --no-edge --data-dir "$data" --port $port 2>"$work/stack-$shards.log" &
-  stack=$!
-  pids+=($stack)
-  wait_for "http://127.0.0.1:$port/health"
+  start_api "$data" $port "$work/stack-$shards.log"
   # Updates only, spread evenly over the signed-in users (Zipf with s = 0).
   out=$("${pin_load[@]}" "$bin/examples/loadgen" --url "http://127.0.0.1:$port" \
     --ids "$work/ids-$shards.txt" --sessions "$work/sessions-$shards.txt" \
@@ -47,6 +41,5 @@ r = json.loads(sys.argv[2])
 rate, achieved = r["rate"], r["achieved"]
 print(f"| {sys.argv[1]} | {rate:,.0f} | {achieved:,.0f} | {r['errors']} |")
 EOF
-  kill "$stack"
-  wait "$stack" 2>/dev/null || true
+  stop_api
 done

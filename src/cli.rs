@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use millions_core::ShardCount;
+use millions_core::{CounterParts, ShardCount};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -90,6 +90,12 @@ pub struct StoreArgs {
     /// exists keeps the shards its map names.
     #[arg(long, env = "MILLIONS_SHARDS", default_value_t = ShardCount::DEFAULT, global = true)]
     pub shards: ShardCount,
+    /// How many parts each like count of a new data folder is split into,
+    /// each on the shard its key hashes to (local backend; 1 to 256). More
+    /// parts take a celebrity's likes on more shards at once; a count costs
+    /// a read per part. A folder that exists keeps its own.
+    #[arg(long, env = "MILLIONS_COUNTER_PARTS", default_value_t = CounterParts::DEFAULT, global = true)]
+    pub counter_parts: CounterParts,
     /// Prefix of the AWS resource names (aws backend): the tables PREFIX-users,
     /// PREFIX-logins, PREFIX-sessions, PREFIX-rate-limits, PREFIX-jobs, the
     /// bucket PREFIX-photos and the queues PREFIX-photo-jobs(-dlq). When

@@ -25,7 +25,7 @@ pub async fn run(store: &StoreArgs, args: &SeedArgs) -> anyhow::Result<()> {
     if args.sessions > 0 && args.sessions_out.is_none() {
         bail!("--sessions needs --sessions-out FILE to write the tokens to");
     }
-    let folder = DataFolder::open(&store.data_dir, store.shards)?;
+    let folder = DataFolder::open_with(&store.data_dir, store.shards, store.counter_parts)?;
     let users = EmbeddedUsers::new(folder.shards().clone())?;
     let sessions = EmbeddedSessions::new(folder.main().clone())?;
     let mut sessions_out = create(args.sessions_out.as_deref())?;

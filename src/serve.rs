@@ -248,7 +248,7 @@ pub async fn open_stack(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match store.backend {
         Backend::Local => {
-            let folder = DataFolder::open(&store.data_dir, store.shards)?;
+            let folder = DataFolder::open_with(&store.data_dir, store.shards, store.counter_parts)?;
             let shards = folder.shards();
             if shards.count() != store.shards {
                 tracing::info!(shards = %shards.count(), asked = %store.shards, "the data folder keeps the {} shards of its map", shards.count());

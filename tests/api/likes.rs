@@ -68,7 +68,10 @@ async fn only_the_liker_likes_and_only_existing_users_are_liked() {
         .await
         .unwrap();
     let problem = expect_problem(for_someone_else, 403).await;
-    assert!(problem["detail"].as_str().unwrap().contains("only the liker"));
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("only the liker"));
     let nobody = fan_client
         .put(&stack.url(&format!("/users/999999/likes/{fan}")))
         .send()
