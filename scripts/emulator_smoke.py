@@ -16,6 +16,7 @@ TABLES = {
     "millions-rate-limits": ("counter", "expires_at"),
     "millions-jobs": ("job_id", "expires_at"),
     "millions-likes": ("part", None),
+    "millions-activity": ("day", "expires_at"),
 }
 # Tables with a sort key besides their partition key.
 SORT_KEYS = {"millions-likes": "liker"}
@@ -70,7 +71,7 @@ for region in REGIONS:
         config = lambdas.get_function_configuration(FunctionName=function)
         expect(config["Runtime"] == "provided.al2023" and config["Timeout"] == timeout, f"{region} {function}: {config['Runtime']}, {config['Timeout']} s")
         env = config["Environment"]["Variables"]
-        expect(env["JOBS_TABLE"] == "millions-jobs" and env["LIKES_TABLE"] == "millions-likes" and env["PHOTOS_BUCKET"] == bucket and env["JOBS_QUEUE_URL"].endswith("/millions-photo-jobs"), f"{region} {function} environment: {env}")
+        expect(env["JOBS_TABLE"] == "millions-jobs" and env["LIKES_TABLE"] == "millions-likes" and env["ACTIVITY_TABLE"] == "millions-activity" and env["PHOTOS_BUCKET"] == bucket and env["JOBS_QUEUE_URL"].endswith("/millions-photo-jobs"), f"{region} {function} environment: {env}")
     mappings = [
         mapping for mapping in lambdas.list_event_source_mappings()["EventSourceMappings"]
         if mapping["FunctionArn"].endswith(":millions-photos")

@@ -101,7 +101,7 @@ pub struct StoreArgs {
     /// bucket PREFIX-photos and the queues PREFIX-photo-jobs(-dlq). When
     /// USERS_TABLE is set, every name is read from the environment instead
     /// (USERS_TABLE, LOGINS_TABLE, SESSIONS_TABLE, RATE_LIMITS_TABLE,
-    /// JOBS_TABLE, LIKES_TABLE, PHOTOS_BUCKET, JOBS_QUEUE_URL, JOBS_DLQ_URL), as Terraform
+    /// JOBS_TABLE, LIKES_TABLE, ACTIVITY_TABLE, PHOTOS_BUCKET, JOBS_QUEUE_URL, JOBS_DLQ_URL), as Terraform
     /// sets them on the functions.
     #[arg(
         long,

@@ -8,6 +8,7 @@ mod cli;
 mod edge;
 mod instances;
 mod logging;
+mod metrics;
 mod reshard;
 mod seed;
 mod serve;

@@ -50,7 +50,9 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         let _ = stop.send(());
     });
     let first_node = args.node_id.unwrap_or_else(random_node_id);
+    let metrics = crate::metrics::install()?;
     let pool = worker_pool(&stack, store.backend, &args.jobs, queue_settings);
+    let pool_gauge = pool.gauge();
     let local_routes = crate::uploads::routes(
         stack.local_blobs.clone(),
         Arc::clone(&stack.queue),
@@ -61,7 +63,18 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
 
     if args.no_edge {
         let settings = settings(&args.auth, front_address, 0);
-        let api = millions_api::router(ApiState::new(ports, first_node, settings));
+        let state = ApiState::new(ports, first_node, settings);
+        tokio::spawn(crate::metrics::flush_activity_forever(
+            Arc::clone(&state),
+            stopping.clone(),
+        ));
+        let local_routes = local_routes.merge(crate::metrics::routes(
+            metrics,
+            Arc::clone(&stack.queue),
+            pool_gauge,
+            Arc::clone(&state),
+        ));
+        let api = millions_api::router(state);
         tracing::info!(address = %front_address, node = first_node, edge = false, "listening on http://{front_address}");
         serve(front, local_routes.merge(api), stopping).await?;
     } else {
@@ -69,6 +82,7 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         let settings = settings(&args.auth, front_address, 1);
         let mut instances = Instances::default();
         let mut origins = Vec::new();
+        let mut states = Vec::new();
         for index in 0..args.instances {
             let port = if args.instances == 1 {
                 args.api_port
@@ -78,7 +92,13 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
             let listener = bind(args.host, port).await?;
             let address = listener.local_addr()?;
             let node = (first_node + index) % millions_core::ids::NODES;
-            let api = millions_api::router(ApiState::new(ports.clone(), node, settings.clone()));
+            let state = ApiState::new(ports.clone(), node, settings.clone());
+            tokio::spawn(crate::metrics::flush_activity_forever(
+                Arc::clone(&state),
+                stopping.clone(),
+            ));
+            states.push(Arc::clone(&state));
+            let api = millions_api::router(state);
             let region = format!("instance-{}", index + 1);
             tracing::info!(%address, node, instance = %region, "API instance on http://{address}");
             instances.start(region.clone(), address, listener, api, stopping.clone());
@@ -94,7 +114,15 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         edge.cache_bytes = args.edge_cache_mib * 1024 * 1024;
         // A stopped instance is skipped after its first refused connection.
         edge.failure_threshold = 1;
-        let local = instances.control_routes().merge(local_routes);
+        let local = instances
+            .control_routes()
+            .merge(local_routes)
+            .merge(crate::metrics::routes(
+                metrics,
+                Arc::clone(&stack.queue),
+                pool_gauge,
+                Arc::clone(&states[0]),
+            ));
         tracing::info!(address = %front_address, edge = true, instances = args.instances, "listening on http://{front_address}");
         let front = serve_edge(front, millions_edge_local::front(edge, local), stopping);
         let (front, stopped) = tokio::join!(front, instances.wait());

@@ -7,6 +7,7 @@
 //! Keeping it free of tokio and AWS types is what lets the same logic run in a
 //! Lambda, in the local stack, and (compiled to wasm) at the edge.
 
+pub mod activity;
 pub mod auth;
 pub mod ids;
 pub mod likes;

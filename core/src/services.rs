@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::activity::{Activity, Sketches};
 use crate::auth::{
     Accounts, AuthPorts, AuthService, AuthSettings, Passwords, Randomness, RateLimits, Sessions,
 };
@@ -22,6 +23,8 @@ pub struct Ports {
     pub accounts: Arc<dyn Accounts>,
     pub sessions: Arc<dyn Sessions>,
     pub limits: Arc<dyn RateLimits>,
+    /// Each day's sketch of its active users.
+    pub sketches: Arc<dyn Sketches>,
     pub passwords: Arc<dyn Passwords>,
     pub random: Arc<dyn Randomness>,
     pub clock: Arc<dyn Clock>,
@@ -34,6 +37,8 @@ pub struct Services {
     pub likes: LikeService,
     pub auth: AuthService,
     pub photos: PhotoService,
+    /// The users this instance has seen today, for the daily active users.
+    pub activity: Activity,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -61,6 +66,7 @@ impl Services {
             ),
             users: UserService::new(ports.users),
             auth,
+            activity: Activity::new(ports.sketches, Arc::clone(&ports.clock)),
             photos: PhotoService::new(ports.photos, ports.random, Arc::clone(&ports.clock)),
             clock: ports.clock,
         }

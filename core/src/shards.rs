@@ -125,7 +125,7 @@ impl fmt::Display for Shard {
 
 /// SplitMix64's finaliser (Steele, Lea and Flood, 2014): every input bit
 /// affects every output bit.
-fn mix(mut key: u64) -> u64 {
+pub(crate) fn mix(mut key: u64) -> u64 {
     key = (key ^ (key >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     key = (key ^ (key >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     key ^ (key >> 31)

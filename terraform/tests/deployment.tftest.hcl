@@ -145,8 +145,8 @@ run "every_table_is_replicated_to_the_secondary_region" {
     error_message = "The tables must have a replica in the secondary region."
   }
   assert {
-    condition     = keys(output.table_names) == ["jobs", "likes", "logins", "rate-limits", "sessions", "users"]
-    error_message = "Users, logins, sessions, rate-limit, jobs and likes tables are created."
+    condition     = keys(output.table_names) == ["activity", "jobs", "likes", "logins", "rate-limits", "sessions", "users"]
+    error_message = "Users, logins, sessions, rate-limit, jobs, likes and activity tables are created."
   }
 }
 
@@ -154,8 +154,8 @@ run "sessions_and_counters_expire_by_ttl" {
   command = apply
 
   assert {
-    condition     = output.ttl_attributes == { sessions = "expires_at", rate-limits = "expires_at", jobs = "expires_at" }
-    error_message = "Sessions, rate-limit counters and job records (and nothing else) expire through TTL on expires_at."
+    condition     = output.ttl_attributes == { sessions = "expires_at", rate-limits = "expires_at", jobs = "expires_at", activity = "expires_at" }
+    error_message = "Sessions, rate-limit counters, job records and daily activity sketches (and nothing else) expire through TTL on expires_at."
   }
   assert {
     condition     = output.table_names["sessions"] == "millions-sessions" && output.table_names["logins"] == "millions-logins"
@@ -196,6 +196,7 @@ run "the_api_function_may_touch_only_its_own_tables_and_logs" {
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-rate-limits",
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-jobs",
       "arn:aws:dynamodb:us-east-1:123456789012:table/millions-likes",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/millions-activity",
       "arn:aws:s3:::millions-photos-us-east-1/originals/*",
       "arn:aws:s3:::millions-photos-us-east-1/outputs/*",
       "arn:aws:sqs:us-east-1:123456789012:millions-photo-jobs",

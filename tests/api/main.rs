@@ -10,6 +10,7 @@ mod instances;
 mod invalid_input;
 mod likes;
 mod logs;
+mod metrics;
 mod photos;
 mod resharding;
 mod sessions;

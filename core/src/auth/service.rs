@@ -118,6 +118,7 @@ impl AuthService {
             match self.ports.accounts.create(&user, &login).await {
                 Ok(()) => {
                     let session = self.open_session(id).await?;
+                    metrics::counter!("signups_total").increment(1);
                     return Ok((user, session));
                 }
                 Err(AccountError::EmailTaken) => return Err(AuthError::EmailTaken(signup.email)),
@@ -153,8 +154,14 @@ impl AuthService {
             .verify(&credentials.password, hash)
             .await?;
         match login {
-            Some(login) if matches => self.open_session(login.user_id).await,
-            _ => Err(AuthError::WrongCredentials),
+            Some(login) if matches => {
+                metrics::counter!("logins_total", "outcome" => "success").increment(1);
+                self.open_session(login.user_id).await
+            }
+            _ => {
+                metrics::counter!("logins_total", "outcome" => "failure").increment(1);
+                Err(AuthError::WrongCredentials)
+            }
         }
     }
 

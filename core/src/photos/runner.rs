@@ -162,8 +162,15 @@ impl JobRunner {
     }
 
     async fn finish(&self, id: JobId, outcome: JobState) -> RunOutcome {
+        let label = match outcome {
+            JobState::Failed { .. } => "failed",
+            _ => "done",
+        };
         match self.jobs.finish(id, &outcome, self.clock.now_ms()).await {
-            Ok(true) => RunOutcome::Finished,
+            Ok(true) => {
+                metrics::counter!("photo_jobs_total", "outcome" => label).increment(1);
+                RunOutcome::Finished
+            }
             Ok(false) => {
                 tracing::debug!(job = %id, "another delivery finished the job first");
                 RunOutcome::Finished

@@ -6,7 +6,7 @@
 //!
 //! Environment (set by Terraform):
 //! - `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`, `RATE_LIMITS_TABLE`,
-//!   `JOBS_TABLE`, `LIKES_TABLE`: table names;
+//!   `JOBS_TABLE`, `LIKES_TABLE`, `ACTIVITY_TABLE`: table names;
 //! - `PHOTOS_BUCKET`, `JOBS_QUEUE_URL`, `JOBS_DLQ_URL`: the photo bucket and
 //!   the job queue with its dead-letter queue;
 //! - `ALLOWED_ORIGINS`: comma-separated origins (the CDN domain) whose pages
@@ -17,15 +17,19 @@
 
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use axum::extract::Request;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use millions_api::{ApiState, PeerAddress, Settings, WebSettings};
 use millions_core::auth::AuthSettings;
+use millions_core::Clock;
 use millions_infra::aws::{Deployment, MissingSetting};
 use millions_infra::{random_node_id, SystemClock};
 
@@ -41,8 +45,43 @@ pub enum ConfigError {
 /// The router on the given deployment's tables, bucket and queue.
 pub fn app(config: &SdkConfig, deployment: &Deployment, settings: Settings) -> Router {
     let ports = deployment.ports(config, Arc::new(SystemClock));
-    millions_api::router(ApiState::new(ports, random_node_id(), settings))
+    let state = ApiState::new(ports, random_node_id(), settings);
+    millions_api::router(Arc::clone(&state))
         .layer(axum::middleware::map_request(record_source_ip))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            merge_activity_when_due,
+        ))
+}
+
+/// How often an instance merges the users it has seen into the day's
+/// shared sketch, in milliseconds.
+const ACTIVITY_FLUSH_MS: u64 = 10_000;
+
+/// Lambda freezes an instance between invocations, so no timer of its own
+/// can run: an invocation merges this instance's active users into the
+/// store when the last merge is [`ACTIVITY_FLUSH_MS`] old, after its answer
+/// is made and before the runtime sends it (one read and one write, every
+/// ten seconds at most).
+async fn merge_activity_when_due(
+    State(state): State<Arc<ApiState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    static LAST_MERGE_MS: AtomicU64 = AtomicU64::new(0);
+    let response = next.run(request).await;
+    let now = SystemClock.now_ms();
+    let last = LAST_MERGE_MS.load(Ordering::Relaxed);
+    let due = now.saturating_sub(last) >= ACTIVITY_FLUSH_MS
+        && LAST_MERGE_MS
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+    if due {
+        if let Err(error) = state.services.activity.flush().await {
+            tracing::warn!(%error, "merging today's active users failed; kept for the next merge");
+        }
+    }
+    response
 }
 
 /// Copies the caller's address from the API Gateway event to where the

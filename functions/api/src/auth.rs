@@ -147,6 +147,7 @@ pub async fn signup(
 ) -> Result<Response, ApiError> {
     refuse_cross_site(&parts, &state)?;
     let (user, session) = state.services.auth.signup(body).await?;
+    state.services.activity.saw(user.id);
     let location = HeaderValue::from_str(&format!("/users/{}", user.id)).expect("a path is ASCII");
     let tag = HeaderValue::from_str(&etag(user.version)).expect("an etag is ASCII");
     let answer = SignedUp {
@@ -182,6 +183,7 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     refuse_cross_site(&parts, &state)?;
     let session = state.services.auth.login(body, &client.0).await?;
+    state.services.activity.saw(session.session.user_id);
     Ok(with_session(
         &state,
         StatusCode::OK,

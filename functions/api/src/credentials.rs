@@ -81,6 +81,7 @@ impl FromRequestParts<Arc<ApiState>> for CurrentSession {
             .authenticate(&token)
             .await?
             .ok_or_else(expired)?;
+        state.services.activity.saw(session.user_id);
         Ok(Self { session })
     }
 }

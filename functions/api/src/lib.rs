@@ -15,6 +15,7 @@ mod likes;
 mod openapi;
 mod photos;
 mod request_ids;
+mod request_metrics;
 mod users;
 
 use std::sync::Arc;
@@ -150,6 +151,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_to_problem))
         .layer(axum::middleware::map_response(no_store_unless_said))
+        .layer(axum::middleware::from_fn(request_metrics::record))
         // Per-request spans cost microseconds on every request, so they are
         // made at DEBUG (`RUST_LOG=debug` turns them on); server errors are
         // logged once, with their request id and cause, by

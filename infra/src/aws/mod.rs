@@ -7,6 +7,7 @@ mod dynamodb_jobs;
 mod dynamodb_likes;
 mod dynamodb_rate_limits;
 mod dynamodb_sessions;
+mod dynamodb_sketches;
 mod dynamodb_users;
 mod item;
 mod ports;
@@ -19,13 +20,14 @@ pub use dynamodb_jobs::DynamoJobs;
 pub use dynamodb_likes::DynamoLikes;
 pub use dynamodb_rate_limits::DynamoRateLimits;
 pub use dynamodb_sessions::DynamoSessions;
+pub use dynamodb_sketches::DynamoSketches;
 pub use dynamodb_users::DynamoUsers;
 pub use ports::{s3_client, Deployment, MissingSetting};
 pub use s3_blobs::S3Blobs;
 pub use sqs_queue::{create_queues_if_missing, find_queues, QueueNames, SqsQueue};
 pub use tables::{
     create_tables_if_missing, MissingTableName, TableNames, COUNTERS_KEY, EXPIRES_AT, JOBS_KEY,
-    LIKES_KEY, LIKES_SORT_KEY, LOGINS_KEY, SESSIONS_KEY, USERS_KEY,
+    LIKES_KEY, LIKES_SORT_KEY, LOGINS_KEY, SESSIONS_KEY, SKETCHES_KEY, USERS_KEY,
 };
 
 /// Loads the AWS configuration from the environment (region, credentials,

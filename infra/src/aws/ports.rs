@@ -9,7 +9,8 @@ use millions_core::{Clock, CounterParts, Ports, StoreError};
 
 use super::{
     create_queues_if_missing, create_tables_if_missing, find_queues, DynamoJobs, DynamoLikes,
-    DynamoRateLimits, DynamoSessions, DynamoUsers, QueueNames, S3Blobs, SqsQueue, TableNames,
+    DynamoRateLimits, DynamoSessions, DynamoSketches, DynamoUsers, QueueNames, S3Blobs, SqsQueue,
+    TableNames,
 };
 use crate::{Argon2Passwords, OsRandomness};
 
@@ -108,7 +109,11 @@ impl Deployment {
             users: users.clone(),
             accounts: users,
             sessions: Arc::new(DynamoSessions::new(client.clone(), &self.tables.sessions)),
-            limits: Arc::new(DynamoRateLimits::new(client, &self.tables.rate_limits)),
+            limits: Arc::new(DynamoRateLimits::new(
+                client.clone(),
+                &self.tables.rate_limits,
+            )),
+            sketches: Arc::new(DynamoSketches::new(client, &self.tables.activity)),
             passwords: Arc::new(Argon2Passwords::new()),
             random: Arc::new(OsRandomness),
             clock,

@@ -26,6 +26,8 @@ pub const JOBS_KEY: &str = "job_id";
 pub const LIKES_KEY: &str = "part";
 /// Sort key of the likes table: the liker's id (0 for the part's counter).
 pub const LIKES_SORT_KEY: &str = "liker";
+/// Partition key of the active-user sketches table: a UTC day since the epoch.
+pub const SKETCHES_KEY: &str = "day";
 /// The TTL attribute (Unix seconds) of sessions and counters.
 pub const EXPIRES_AT: &str = "expires_at";
 
@@ -38,6 +40,7 @@ pub struct TableNames {
     pub rate_limits: String,
     pub jobs: String,
     pub likes: String,
+    pub activity: String,
 }
 
 /// An environment variable that names a table is missing.
@@ -47,7 +50,7 @@ pub struct MissingTableName(pub &'static str);
 
 impl TableNames {
     /// `{prefix}-users`, `{prefix}-logins`, `{prefix}-sessions`,
-    /// `{prefix}-rate-limits`, `{prefix}-jobs`, `{prefix}-likes`.
+    /// `{prefix}-rate-limits`, `{prefix}-jobs`, `{prefix}-likes`, `{prefix}-activity`.
     pub fn with_prefix(prefix: &str) -> Self {
         Self {
             users: format!("{prefix}-users"),
@@ -56,11 +59,12 @@ impl TableNames {
             rate_limits: format!("{prefix}-rate-limits"),
             jobs: format!("{prefix}-jobs"),
             likes: format!("{prefix}-likes"),
+            activity: format!("{prefix}-activity"),
         }
     }
 
     /// Reads `USERS_TABLE`, `LOGINS_TABLE`, `SESSIONS_TABLE`,
-    /// `RATE_LIMITS_TABLE`, `JOBS_TABLE` and `LIKES_TABLE`, as Terraform sets them on each
+    /// `RATE_LIMITS_TABLE`, `JOBS_TABLE`, `LIKES_TABLE` and `ACTIVITY_TABLE`, as Terraform sets them on each
     /// function.
     pub fn from_env() -> Result<Self, MissingTableName> {
         let var = |name: &'static str| std::env::var(name).map_err(|_| MissingTableName(name));
@@ -71,6 +75,7 @@ impl TableNames {
             rate_limits: var("RATE_LIMITS_TABLE")?,
             jobs: var("JOBS_TABLE")?,
             likes: var("LIKES_TABLE")?,
+            activity: var("ACTIVITY_TABLE")?,
         })
     }
 }
@@ -114,7 +119,15 @@ pub async fn create_tables_if_missing(
     )
     .await?;
     create_table(client, &names.jobs, JOBS_KEY, ScalarAttributeType::S, true).await?;
-    create_likes_table(client, &names.likes).await
+    create_likes_table(client, &names.likes).await?;
+    create_table(
+        client,
+        &names.activity,
+        SKETCHES_KEY,
+        ScalarAttributeType::N,
+        true,
+    )
+    .await
 }
 
 /// The likes table: a part of a count and a liker id, no TTL.

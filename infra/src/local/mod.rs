@@ -19,6 +19,7 @@ mod rate_limits;
 mod records;
 mod sessions;
 mod shard_map;
+mod sketches;
 mod stores;
 mod users;
 
@@ -33,5 +34,6 @@ pub use queue::{EmbeddedQueue, QueueDepths};
 pub use rate_limits::EmbeddedRateLimits;
 pub use sessions::EmbeddedSessions;
 pub use shard_map::{ShardMap, ShardMapError};
+pub use sketches::EmbeddedSketches;
 pub use stores::{EmbeddedStores, PhotoOptions};
 pub use users::EmbeddedUsers;

@@ -8,7 +8,7 @@ use millions_core::{Clock, Ports, ShardCount, StoreError};
 
 use super::{
     DataFolder, EmbeddedJobs, EmbeddedLikes, EmbeddedQueue, EmbeddedRateLimits, EmbeddedSessions,
-    EmbeddedUsers, LocalBlobs,
+    EmbeddedSketches, EmbeddedUsers, LocalBlobs,
 };
 use crate::{Argon2Passwords, OsRandomness, SystemClock};
 
@@ -28,6 +28,7 @@ pub struct EmbeddedStores {
     pub likes: EmbeddedLikes,
     pub sessions: EmbeddedSessions,
     pub limits: EmbeddedRateLimits,
+    pub sketches: EmbeddedSketches,
     pub jobs: EmbeddedJobs,
     pub queue: EmbeddedQueue,
     pub blobs: LocalBlobs,
@@ -48,6 +49,7 @@ impl EmbeddedStores {
             likes: EmbeddedLikes::new(folder.shards().clone())?,
             sessions: EmbeddedSessions::new(db.clone())?,
             limits: EmbeddedRateLimits::new(db.clone())?,
+            sketches: EmbeddedSketches::new(db.clone())?,
             jobs: EmbeddedJobs::new(db.clone())?,
             queue: EmbeddedQueue::new(db, Arc::clone(&clock), photos.queue)?,
             blobs: LocalBlobs::open(&data_dir, photos.public_url, Arc::clone(&clock))
@@ -87,6 +89,7 @@ impl EmbeddedStores {
             accounts: Arc::new(self.users.clone()),
             sessions: Arc::new(self.sessions.clone()),
             limits: Arc::new(self.limits.clone()),
+            sketches: Arc::new(self.sketches.clone()),
             passwords: Arc::new(Argon2Passwords::new()),
             random: Arc::new(OsRandomness),
             clock,

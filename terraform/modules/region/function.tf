@@ -61,6 +61,14 @@ module "api_function" {
       Action   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
       Resource = [local.table_arns["likes"]]
     },
+    # Each instance merges its sketch of the day's active users into the
+    # day's item: a strong read, then a put conditional on the version.
+    {
+      Sid      = "ActivityTable"
+      Effect   = "Allow"
+      Action   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      Resource = [local.table_arns["activity"]]
+    },
     # Presigned uploads are signed with this role's credentials, so it
     # needs PutObject on originals; reads serve processed outputs.
     {

@@ -26,6 +26,7 @@ locals {
     RATE_LIMITS_TABLE = local.s.table_names["rate-limits"]
     JOBS_TABLE        = local.s.table_names["jobs"]
     LIKES_TABLE       = local.s.table_names["likes"]
+    ACTIVITY_TABLE    = local.s.table_names["activity"]
     PHOTOS_BUCKET     = aws_s3_bucket.photos.bucket
     JOBS_QUEUE_URL    = aws_sqs_queue.jobs.url
     JOBS_DLQ_URL      = aws_sqs_queue.dead_letters.url

@@ -28,6 +28,7 @@ locals {
   # Each table's partition key, its type, whether items expire, and its sort
   # key if it has one. Likes: the partition is a part of one profile's count
   # (`{user_id}#{part}`), the sort key the liker (0 for the part's counter).
+  # Activity: one sketch of the day's active users per UTC day.
   tables = {
     users       = { key = "user_id", type = "N", expires = false, sort = null }
     logins      = { key = "email", type = "S", expires = false, sort = null }
@@ -35,6 +36,7 @@ locals {
     rate-limits = { key = "counter", type = "S", expires = true, sort = null }
     jobs        = { key = "job_id", type = "S", expires = true, sort = null }
     likes       = { key = "part", type = "S", expires = false, sort = "liker" }
+    activity    = { key = "day", type = "N", expires = true, sort = null }
   }
 }
 
@@ -92,7 +94,7 @@ moved {
 }
 
 output "table_names" {
-  description = "Table names by role: users, logins, sessions, rate-limits, jobs, likes."
+  description = "Table names by role: users, logins, sessions, rate-limits, jobs, likes, activity."
   value       = { for role, table in aws_dynamodb_table.this : role => table.name }
 }
 

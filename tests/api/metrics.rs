@@ -1,0 +1,150 @@
+//! `GET /_local/metrics` read with a Prometheus text-format parser: the
+//! business metrics are there and move as users sign up and log in, and the
+//! daily active users, merged from several instances through the store,
+//! come within 2 % of the truth.
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use futures::StreamExt;
+use prometheus_parse::{Sample, Scrape, Value};
+use serde_json::json;
+
+use crate::helpers::{data_dir, john, signup_body, TestStack, PASSWORD};
+
+async fn scrape(stack: &TestStack) -> Vec<Sample> {
+    let response = stack
+        .client
+        .get(stack.url("/_local/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
+    let lines = text.lines().map(|line| Ok(line.to_owned()));
+    Scrape::parse(lines).expect("valid Prometheus text").samples
+}
+
+/// The value of every sample of `name` whose labels include `labels`, summed.
+fn total(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|sample| sample.metric == name)
+        .filter(|sample| labels.iter().all(|(k, v)| sample.labels.get(k) == Some(*v)))
+        .map(|sample| match &sample.value {
+            Value::Counter(value) | Value::Gauge(value) | Value::Untyped(value) => *value,
+            other => panic!("{name} is {other:?}"),
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn business_metrics_move_and_daily_active_users_are_counted_across_instances() {
+    let dir = data_dir();
+    let data = dir.path().join("data");
+    let sessions = dir.path().join("sessions.txt");
+    let seeded = Command::new(env!("CARGO_BIN_EXE_millions"))
+        .args(["seed", "--users", "10000", "--sessions", "10000"])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--sessions-out")
+        .arg(&sessions)
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let stack = TestStack::start_with(
+        &["--data-dir", data.to_str().unwrap(), "--instances", "3"],
+        &[],
+    );
+
+    // 10,000 distinct users, each making one authenticated request, spread
+    // by the edge over the three instances.
+    let tokens: Vec<String> = std::fs::read_to_string(&sessions)
+        .unwrap()
+        .lines()
+        .map(|line| line.split_once(' ').unwrap().1.to_owned())
+        .collect();
+    assert_eq!(tokens.len(), 10_000);
+    let statuses: HashMap<u16, usize> = futures::stream::iter(tokens)
+        .map(|token| {
+            let request = stack
+                .client
+                .get(stack.url("/auth/session"))
+                .bearer_auth(token);
+            async move { request.send().await.unwrap().status().as_u16() }
+        })
+        .buffer_unordered(32)
+        .fold(HashMap::new(), |mut counts, status| async move {
+            *counts.entry(status).or_default() += 1;
+            counts
+        })
+        .await;
+    assert_eq!(statuses, HashMap::from([(200, 10_000)]));
+
+    let before = scrape(&stack).await;
+    // Two sign-ups, one login, one wrong password: two more active users.
+    let mut emails = Vec::new();
+    for _ in 0..2 {
+        let body = signup_body(&john());
+        emails.push(body["email"].clone());
+        assert_eq!(stack.signup(&body).await.status(), 201);
+    }
+    assert_eq!(stack.login(&emails[0]).await.status(), 200);
+    let wrong = stack
+        .client
+        .post(stack.url("/auth/login"))
+        .json(&json!({"email": emails[1], "password": format!("{PASSWORD}!")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    // Each instance merges what it saw every 2 s; a scrape merges one more.
+    let truth = 10_002.0;
+    let mut after = scrape(&stack).await;
+    for _ in 0..20 {
+        let estimate = total(&after, "daily_active_users", &[]);
+        if (estimate - truth).abs() <= 0.02 * truth {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        after = scrape(&stack).await;
+    }
+    let estimate = total(&after, "daily_active_users", &[]);
+    assert!(
+        (estimate - truth).abs() <= 0.02 * truth,
+        "estimated {estimate} daily active users for {truth}"
+    );
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        total(&after, name, labels) - total(&before, name, labels)
+    };
+    assert_eq!(moved("signups_total", &[]), 2.0);
+    assert_eq!(moved("logins_total", &[("outcome", "success")]), 1.0);
+    assert_eq!(moved("logins_total", &[("outcome", "failure")]), 1.0);
+    let sessions_read = total(
+        &after,
+        "http_requests_total",
+        &[
+            ("route", "/auth/session"),
+            ("method", "GET"),
+            ("status", "2xx"),
+        ],
+    );
+    assert_eq!(sessions_read, 10_000.0);
+    let latency_counted = after
+        .iter()
+        .find(|sample| {
+            sample.metric == "http_request_duration_seconds"
+                && sample.labels.get("route") == Some("/auth/session")
+        })
+        .map(|sample| match &sample.value {
+            Value::Histogram(buckets) => buckets.last().unwrap().count,
+            other => panic!("a histogram, not {other:?}"),
+        });
+    assert_eq!(latency_counted, Some(10_000.0));
+}
