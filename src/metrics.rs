@@ -3,7 +3,7 @@
 //!
 //! The stack installs the `metrics` crate's Prometheus recorder for the
 //! whole process, so what every API instance, worker and store records is
-//! here: per-route requests and latencies, sign-ups, logins (by outcome),
+//! here: per-route requests and latencies (one histogram), sign-ups, logins (by outcome),
 //! photo jobs (by outcome), and, read when scraped, the job queue's backlog
 //! and the daily active users. The daily active users come from the shared
 //! store's sketch for today, which every instance merges its own into every

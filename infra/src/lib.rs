@@ -13,5 +13,7 @@ mod passwords;
 mod random;
 
 pub use clock::{random_node_id, SystemClock};
+/// The EMF recorder's crate, for the functions that flush it.
+pub use metrics_cloudwatch_embedded;
 pub use passwords::Argon2Passwords;
 pub use random::OsRandomness;

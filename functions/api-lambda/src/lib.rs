@@ -30,7 +30,8 @@ use lambda_http::RequestExt;
 use millions_api::{ApiState, PeerAddress, Settings, WebSettings};
 use millions_core::auth::AuthSettings;
 use millions_core::Clock;
-use millions_infra::aws::{Deployment, MissingSetting};
+use millions_infra::aws::{emf, Deployment, MissingSetting};
+use millions_infra::metrics_cloudwatch_embedded::Collector;
 use millions_infra::{random_node_id, SystemClock};
 
 /// The function's configuration is incomplete or unreadable.
@@ -52,6 +53,29 @@ pub fn app(config: &SdkConfig, deployment: &Deployment, settings: Settings) -> R
             state,
             merge_activity_when_due,
         ))
+}
+
+/// Where [`with_metrics`] writes the metrics of each invocation: stdout in
+/// a function, a buffer in a test.
+pub type MetricsOut = fn() -> Box<dyn std::io::Write + Send>;
+
+/// `app` writing, after each invocation, what it recorded as CloudWatch EMF
+/// documents to `out` (see `millions_infra::aws::emf`).
+pub fn with_metrics(app: Router, collector: &'static Collector, out: MetricsOut) -> Router {
+    app.layer(axum::middleware::from_fn_with_state(
+        (collector, out),
+        flush_metrics,
+    ))
+}
+
+async fn flush_metrics(
+    State((collector, out)): State<(&'static Collector, MetricsOut)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    emf::flush(collector, out());
+    response
 }
 
 /// How often an instance merges the users it has seen into the day's

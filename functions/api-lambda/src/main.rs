@@ -6,5 +6,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     // JSON logs to CloudWatch, with the Lambda request id on every line.
     lambda_http::tracing::init_default_subscriber();
     let app = api_lambda::app_from_env().await?;
+    let app = match millions_infra::aws::emf::install("api") {
+        Some(collector) => api_lambda::with_metrics(app, collector, || Box::new(std::io::stdout())),
+        None => app,
+    };
     lambda_http::run(app).await
 }

@@ -8,9 +8,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let runner = photo_lambda::runner_from_env().await?;
     let runner = &runner;
+    let metrics = millions_infra::aws::emf::install("photos");
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(photo_lambda::handle(runner, event.payload).await)
+            let answer = photo_lambda::handle(runner, event.payload).await;
+            // Before the answer returns, and the instance may be frozen.
+            if let Some(collector) = metrics {
+                millions_infra::aws::emf::flush(collector, std::io::stdout());
+            }
+            Ok::<_, lambda_runtime::Error>(answer)
         },
     ))
     .await

@@ -9,6 +9,7 @@ mod dynamodb_rate_limits;
 mod dynamodb_sessions;
 mod dynamodb_sketches;
 mod dynamodb_users;
+pub mod emf;
 mod item;
 mod ports;
 mod s3_blobs;
