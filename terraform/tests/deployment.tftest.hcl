@@ -281,6 +281,43 @@ run "each_region_alarms_on_failures_and_dead_letters" {
     condition     = alltrue([for alarm in values(module.primary.alarms) : alarm.actions == toset(["arn:aws:sns:us-east-1:123456789012:millions-alarms"])])
     error_message = "Every alarm notifies the alarm topic."
   }
+  assert {
+    condition     = module.primary.alarms["api-p99-latency"].statistic == "p99" && module.primary.alarms["api-p99-latency"].metric == "Latency"
+    error_message = "The API's p99 latency raises an alarm."
+  }
+  assert {
+    condition = alltrue([
+      for role in ["users", "logins", "sessions", "rate-limits", "jobs", "likes", "activity"] :
+      module.secondary.alarms["${role}-write-throttles"].dimensions["TableName"] == "millions-${role}" && module.secondary.alarms["${role}-read-throttles"].metric == "ReadThrottleEvents"
+    ])
+    error_message = "Every table's throttled reads and writes raise an alarm."
+  }
+}
+
+run "each_region_has_a_dashboard_of_traffic_business_queue_and_tables" {
+  command = apply
+
+  assert {
+    condition     = module.primary.dashboard.name == "millions-us-east-1" && module.secondary.dashboard.name == "millions-eu-west-1"
+    error_message = "One dashboard per region, named after it."
+  }
+  assert {
+    condition = toset([for widget in module.primary.dashboard.widgets : widget.properties.title]) == toset([
+      "API requests and server errors", "API latency (ms)", "Function errors and throttles", "Sign-ups, logins and photos",
+      "Daily active users (every region's sketch merged)", "Photo jobs waiting, oldest age (s), dead letters", "Table capacity used and throttled",
+    ])
+    error_message = "The dashboard shows traffic, latency, functions, business metrics, active users, the queue and the tables."
+  }
+  assert {
+    condition = contains(flatten([
+      for widget in module.primary.dashboard.widgets : [for metric in widget.properties.metrics : "${metric[0]}/${metric[1]}"]
+    ]), "millions/daily_active_users")
+    error_message = "The business metrics come from the functions' EMF namespace."
+  }
+  assert {
+    condition     = alltrue([for widget in module.secondary.dashboard.widgets : widget.properties.region == "eu-west-1"])
+    error_message = "Each region's dashboard reads its own region's metrics."
+  }
 }
 
 run "the_edge_gets_the_regions_in_policy_order" {

@@ -101,8 +101,12 @@ async fn merge_activity_when_due(
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok();
     if due {
-        if let Err(error) = state.services.activity.flush().await {
-            tracing::warn!(%error, "merging today's active users failed; kept for the next merge");
+        match state.services.activity.flush().await {
+            // Written out with this invocation's other metrics.
+            Ok(estimate) => metrics::gauge!("daily_active_users").set(estimate as f64),
+            Err(error) => {
+                tracing::warn!(%error, "merging today's active users failed; kept for the next merge")
+            }
         }
     }
     response

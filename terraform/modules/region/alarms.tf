@@ -1,42 +1,60 @@
-# What pages someone, per region: the API failing or throttled, the photo
-# function failing, jobs piling up, and any message in the dead-letter queue
-# (each one is a job that failed every attempt). Actions go to the SNS topic
+# What pages someone, per region: the API failing, throttled or slow (p99),
+# the photo function failing, jobs piling up, any message in the dead-letter
+# queue (each one is a job that failed every attempt), and any table
+# throttling reads or writes (a hot partition). Actions go to the SNS topic
 # in `alarm_topic_arn`; without one the alarms still show in the console.
 
 locals {
   alarm_actions = local.s.alarm_topic_arn == "" ? [] : [local.s.alarm_topic_arn]
-  alarms = {
+  # Every table's throttled reads and writes: on-demand tables throttle when
+  # one partition takes more than 3,000 reads or 1,000 writes a second.
+  throttle_alarms = merge([
+    for role, name in local.s.table_names : {
+      for kind in ["Read", "Write"] :
+      "${role}-${lower(kind)}-throttles" => {
+        namespace   = "AWS/DynamoDB", metric = "${kind}ThrottleEvents", statistic = "Sum", extended = null, threshold = 0
+        dimensions  = { TableName = name }
+        description = "The ${role} table throttled ${lower(kind)}s: a partition is hot or the account's limits are reached."
+      }
+    }
+  ]...)
+  alarms = merge(local.throttle_alarms, {
+    api-p99-latency = {
+      namespace   = "AWS/ApiGateway", metric = "Latency", statistic = null, extended = "p99", threshold = 1000
+      dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
+      description = "The slowest 1 % of API requests took more than a second over 5 minutes."
+    }
     api-errors = {
-      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 5
+      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", extended = null, threshold = 5
       dimensions  = { FunctionName = module.api_function.function_name }
       description = "The API function failed (crashed or timed out) more than 5 times in 5 minutes."
     }
     api-throttles = {
-      namespace   = "AWS/Lambda", metric = "Throttles", statistic = "Sum", threshold = 0
+      namespace   = "AWS/Lambda", metric = "Throttles", statistic = "Sum", extended = null, threshold = 0
       dimensions  = { FunctionName = module.api_function.function_name }
       description = "Requests were refused because the API reached its reserved concurrency."
     }
     api-5xx = {
-      namespace   = "AWS/ApiGateway", metric = "5xx", statistic = "Sum", threshold = 10
+      namespace   = "AWS/ApiGateway", metric = "5xx", statistic = "Sum", extended = null, threshold = 10
       dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
       description = "More than 10 server errors in 5 minutes."
     }
     photo-errors = {
-      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 0
+      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum", extended = null, threshold = 0
       dimensions  = { FunctionName = module.photo_function.function_name }
       description = "The photo function crashed or timed out (bad inputs fail their job and are not errors)."
     }
     jobs-waiting = {
-      namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", statistic = "Maximum", threshold = 900
+      namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", statistic = "Maximum", extended = null, threshold = 900
       dimensions  = { QueueName = aws_sqs_queue.jobs.name }
       description = "A photo job has waited more than 15 minutes: the workers do not keep up."
     }
     dead-letters = {
-      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", statistic = "Maximum", threshold = 0
+      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", statistic = "Maximum", extended = null, threshold = 0
       dimensions  = { QueueName = aws_sqs_queue.dead_letters.name }
       description = "A photo job failed every attempt; its message waits in the dead-letter queue."
     }
-  }
+  })
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
@@ -47,6 +65,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   namespace           = each.value.namespace
   metric_name         = each.value.metric
   statistic           = each.value.statistic
+  extended_statistic  = each.value.extended
   dimensions          = each.value.dimensions
   period              = 300
   evaluation_periods  = 1

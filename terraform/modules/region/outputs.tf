@@ -69,6 +69,14 @@ output "alarms" {
   description = "Each alarm's metric, threshold and actions, by name."
   value = {
     for name, alarm in aws_cloudwatch_metric_alarm.this :
-    name => { metric = alarm.metric_name, threshold = alarm.threshold, actions = alarm.alarm_actions }
+    name => { metric = alarm.metric_name, threshold = alarm.threshold, actions = alarm.alarm_actions, statistic = coalesce(alarm.extended_statistic, alarm.statistic), dimensions = alarm.dimensions }
+  }
+}
+
+output "dashboard" {
+  description = "The region's CloudWatch dashboard: its name and widgets."
+  value = {
+    name    = aws_cloudwatch_dashboard.this.dashboard_name
+    widgets = jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets
   }
 }
