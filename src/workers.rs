@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use millions_core::photos::{Delivery, JobQueue, JobRunner, RunOutcome};
+use millions_core::photos::{job_span, Delivery, JobQueue, JobRunner, RunOutcome};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 /// How often the pool looks at the backlog of the embedded queue (a local
 /// read); on SQS each look is a `GetQueueAttributes` call, so the stack
@@ -143,8 +144,12 @@ impl Worker {
     }
 
     async fn handle(&self, delivery: Delivery) {
+        let span = job_span(delivery.trace.as_deref());
         let run = self.runner.run(&delivery.body, delivery.receive_count);
-        let outcome = match tokio::time::timeout(self.settings.job_timeout, run).await {
+        let outcome = match tokio::time::timeout(self.settings.job_timeout, run)
+            .instrument(span)
+            .await
+        {
             Ok(outcome) => outcome,
             Err(_) => {
                 let reason = format!(

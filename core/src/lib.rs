@@ -17,6 +17,7 @@ pub mod preconditions;
 pub mod problem;
 pub mod services;
 pub mod shards;
+pub mod trace;
 pub mod users;
 
 pub use auth::Email;

@@ -205,12 +205,19 @@ mod cases {
         results
     }
 
+    const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
     pub async fn the_queue_redelivers_until_deleted_then_dead_letters(photos: Photos) {
         let queue = &photos.queue;
-        queue.send("first").await.unwrap();
+        queue.send("first", Some(TRACE)).await.unwrap();
         let got = queue.receive(10, Duration::from_secs(2)).await.unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].body.as_str(), got[0].receive_count), ("first", 1));
+        assert_eq!(
+            got[0].trace.as_deref(),
+            Some(TRACE),
+            "the trace travels with it"
+        );
         // Hidden while a worker holds it.
         assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
         photos.let_visibility_lapse().await;
@@ -227,8 +234,9 @@ mod cases {
             .is_empty());
         assert_eq!(queue.dead_letters().await.unwrap(), ["first"]);
         // A deleted message is gone for good.
-        queue.send("second").await.unwrap();
+        queue.send("second", None).await.unwrap();
         let got = queue.receive(10, Duration::from_secs(2)).await.unwrap();
+        assert_eq!(got[0].trace, None);
         queue.delete(&got[0].receipt).await.unwrap();
         photos.let_visibility_lapse().await;
         assert!(queue

@@ -131,6 +131,11 @@ impl TestStack {
         self.logs.try_iter().any(|line| line.contains(text))
     }
 
+    /// The lines logged since the logs were last read.
+    pub fn drain_logs(&self) -> Vec<String> {
+        self.logs.try_iter().collect()
+    }
+
     /// Kills the stack at once (SIGKILL), as a crash would.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

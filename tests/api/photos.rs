@@ -443,3 +443,51 @@ async fn the_worker_pool_grows_with_the_backlog_and_shrinks_when_idle() {
         assert_eq!(client.job(&status_url).await["status"], "done");
     }
 }
+
+#[tokio::test]
+async fn one_trace_id_follows_a_job_from_the_request_to_the_worker() {
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let dir = data_dir();
+    let stack = TestStack::start(dir.path());
+    let client = Client::signed_up(&stack).await;
+    let photo = client.upload(&photo(320, 240)).await;
+    // Through the front door (the edge passes the client's traceparent on).
+    let response = client
+        .post(
+            &format!("/photos/{photo}/jobs"),
+            &json!({"operations": [{"op": "thumbnail", "size": 64}]}),
+        )
+        .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let status_url = response.headers()["location"].to_str().unwrap().to_owned();
+    client
+        .wait_for(&status_url, "done", Duration::from_secs(30))
+        .await;
+    let start = Instant::now();
+    let (mut queued, mut finished) = (false, false);
+    while !(queued && finished) && start.elapsed() < Duration::from_secs(10) {
+        for line in stack.drain_logs() {
+            if !line.contains(TRACE_ID) {
+                continue;
+            }
+            let line: Value = serde_json::from_str(&line).unwrap();
+            // The API's line names the trace itself; the worker's lines
+            // carry it in the job's span.
+            queued |= line["message"] == "a photo job was queued" && line["trace_id"] == TRACE_ID;
+            finished |=
+                line["message"] == "a photo job finished" && line["span"]["trace_id"] == TRACE_ID;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        queued,
+        "the API logged the queued job with the request's trace id"
+    );
+    assert!(
+        finished,
+        "the worker logged the finished job in the same trace"
+    );
+}

@@ -28,5 +28,5 @@ pub use ports::{
     Blob, Blobs, Delivery, ImageError, ImageInspector, ImageProcessor, JobMessage, JobQueue, Jobs,
     ProcessedImage, QueueSettings, UploadSlot,
 };
-pub use runner::{JobRunner, RunOutcome};
+pub use runner::{job_span, JobRunner, RunOutcome};
 pub use service::{NewUpload, PhotoError, PhotoPorts, PhotoService, SubmittedJob};

@@ -85,6 +85,8 @@ impl JobMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub body: String,
+    /// The `traceparent` of the request that queued it, if it had one.
+    pub trace: Option<String>,
     /// What deletes (acknowledges) this delivery.
     pub receipt: String,
     /// 1 on the first delivery.
@@ -114,7 +116,9 @@ impl Default for QueueSettings {
 /// cloud, the embedded queue locally.
 #[async_trait]
 pub trait JobQueue: Send + Sync {
-    async fn send(&self, body: &str) -> Result<(), StoreError>;
+    /// Queues `body`, with the `traceparent` of the hop that queues it as
+    /// the message's metadata (an SQS message attribute).
+    async fn send(&self, body: &str, trace: Option<&str>) -> Result<(), StoreError>;
 
     /// Up to `max` messages, waiting up to `wait` for the first one. Each is
     /// hidden for the visibility timeout; a message received more than

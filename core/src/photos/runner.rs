@@ -15,6 +15,7 @@ use super::job::{JobOutput, JobState};
 use super::media::BlobKey;
 use super::ports::{Blobs, ImageError, ImageProcessor, JobMessage, Jobs, QueueSettings};
 use crate::ports::Clock;
+use crate::trace::TraceParent;
 
 /// What the queue should do with the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +170,7 @@ impl JobRunner {
         match self.jobs.finish(id, &outcome, self.clock.now_ms()).await {
             Ok(true) => {
                 metrics::counter!("photo_jobs_total", "outcome" => label).increment(1);
+                tracing::info!(job = %id, outcome = label, "a photo job finished");
                 RunOutcome::Finished
             }
             Ok(false) => {
@@ -178,6 +180,15 @@ impl JobRunner {
             Err(error) => RunOutcome::Retry(format!("recording the outcome failed: {error}")),
         }
     }
+}
+
+/// The span a delivery runs in: its trace id (from the message's
+/// `traceparent`) is then on every line the job logs, as the request's is.
+pub fn job_span(traceparent: Option<&str>) -> tracing::Span {
+    let trace_id = traceparent
+        .and_then(TraceParent::parse)
+        .map(|trace| trace.trace_id());
+    tracing::info_span!("job", trace_id = trace_id.as_deref().unwrap_or_default())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -17,6 +17,7 @@ use crate::auth::Randomness;
 use crate::ids::UserId;
 use crate::ports::{Clock, StoreError};
 use crate::problem::Violation;
+use crate::trace::TraceParent;
 
 /// How long an upload slot stays valid.
 pub const UPLOAD_VALIDITY: Duration = Duration::from_secs(15 * 60);
@@ -92,12 +93,14 @@ impl PhotoService {
         Ok(NewUpload { photo, slot })
     }
 
-    /// Validates a job on one of `owner`'s photos, records it and queues it.
+    /// Validates a job on one of `owner`'s photos, records it and queues it,
+    /// with `trace` (the submitting request's hop) on the message.
     pub async fn submit(
         &self,
         owner: UserId,
         photo: PhotoId,
         body: Value,
+        trace: Option<&TraceParent>,
     ) -> Result<SubmittedJob, PhotoError> {
         let key = BlobKey::original(owner, photo);
         let head = self
@@ -127,7 +130,13 @@ impl PhotoService {
         );
         self.ports.jobs.insert(&job).await?;
         let message = JobMessage { job_id: job.id }.to_body();
-        if let Err(error) = self.ports.queue.send(&message).await {
+        let traceparent = trace.map(ToString::to_string);
+        if let Err(error) = self
+            .ports
+            .queue
+            .send(&message, traceparent.as_deref())
+            .await
+        {
             // Nothing will pick the job up: say so on the record rather than
             // leave it queued forever.
             let failed = JobState::Failed {
@@ -136,6 +145,8 @@ impl PhotoService {
             let _ = self.ports.jobs.finish(job.id, &failed, now).await;
             return Err(error.into());
         }
+        let trace_id = trace.map(TraceParent::trace_id);
+        tracing::info!(job = %job.id, trace_id = trace_id.as_deref().unwrap_or_default(), "a photo job was queued");
         let result = job.spec.result_dimensions(original);
         Ok(SubmittedJob { job, result })
     }

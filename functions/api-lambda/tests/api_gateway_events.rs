@@ -6,6 +6,7 @@ use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
 use lambda_http::Adapter;
+use millions_testkit::logs::CapturedLogs;
 use serde_json::Value;
 
 /// Runs one event through the function and returns API Gateway's view of the
@@ -161,4 +162,25 @@ async fn errors_reach_api_gateway_as_problem_documents() {
     wrong_type["headers"]["content-type"] = "text/plain".into();
     let answer = invoke(&app, wrong_type).await;
     assert_eq!(answer["statusCode"], 415);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_traceparent_of_an_api_gateway_event_names_the_requests_trace() {
+    let app = app().await;
+    let (logs, _capturing) = CapturedLogs::start(tracing::Level::DEBUG);
+    let mut event = get_event("/users/12");
+    event["headers"]["traceparent"] =
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into();
+    let answer = invoke(&app, event).await;
+    assert_eq!(answer["statusCode"], 404);
+    let lines = logs.lines();
+    let in_the_trace = lines
+        .iter()
+        .filter(|line| line["span"]["name"] == "request")
+        .filter(|line| line["span"]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736")
+        .count();
+    assert!(
+        in_the_trace > 0,
+        "no line of the request's span names its trace: {lines:?}"
+    );
 }

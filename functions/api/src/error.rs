@@ -214,6 +214,10 @@ pub async fn log_server_errors(
     let method = request.method().clone();
     let uri = request.uri().clone();
     let request_id = request.headers().get("x-request-id").cloned();
+    let trace = request
+        .extensions()
+        .get::<millions_core::trace::TraceParent>()
+        .copied();
     let response = next.run(request).await;
     if response.status().is_server_error() {
         tracing::error!(
@@ -221,6 +225,7 @@ pub async fn log_server_errors(
             path = uri.path(),
             status = response.status().as_u16(),
             request_id = request_id.as_ref().and_then(|id| id.to_str().ok()).unwrap_or("-"),
+            trace_id = trace.map(|trace| trace.trace_id()).unwrap_or_default(),
             cause = response.extensions().get::<ServerFault>().map_or("-", |fault| fault.0.as_str()),
             "request failed"
         );

@@ -16,6 +16,7 @@ mod openapi;
 mod photos;
 mod request_ids;
 mod request_metrics;
+mod trace_context;
 mod users;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use millions_core::auth::AuthSettings;
+use millions_core::trace::TraceIds;
 use millions_core::{Ports, Services};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
@@ -103,15 +105,19 @@ pub struct Settings {
 pub struct ApiState {
     pub services: Services,
     pub web: WebSettings,
+    /// This instance's trace and span ids.
+    pub trace_ids: TraceIds,
 }
 
 impl ApiState {
     /// Wires the services to the given ports. `node` distinguishes this
     /// instance's ids from other instances' (see `millions_core::IdGenerator`).
     pub fn new(ports: Ports, node: u16, settings: Settings) -> Arc<Self> {
+        let trace_ids = TraceIds::new(ports.random.id128());
         Arc::new(Self {
             services: Services::new(ports, node, settings.auth),
             web: settings.web,
+            trace_ids,
         })
     }
 }
@@ -132,12 +138,14 @@ fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
         method = %request.method(),
         path = %request.uri().path(),
         request_id = ?request.headers().get("x-request-id"),
+        trace_id = trace_context::trace_id_of(request).unwrap_or_default(),
     )
 }
 
 /// Builds the API router over `state`.
 pub fn router(state: Arc<ApiState>) -> Router {
     let request_id = http::HeaderName::from_static("x-request-id");
+    let traces = Arc::clone(&state);
     Router::new()
         .merge(health::routes())
         .merge(auth::routes())
@@ -162,6 +170,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 .on_failure(()),
         )
         .layer(axum::middleware::from_fn(error::log_server_errors))
+        // Outside the span and the error line, which read the trace it sets.
+        .layer(axum::middleware::from_fn_with_state(
+            traces,
+            trace_context::attach,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(
             request_id,

@@ -23,6 +23,8 @@ use crate::credentials::CurrentSession;
 use crate::error::ApiError;
 use crate::extract::{IfNoneMatchHeader, JsonBody};
 use crate::ApiState;
+use axum::Extension;
+use millions_core::trace::TraceParent;
 
 /// How long browsers and the edge may keep an output: it never changes.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -125,6 +127,7 @@ pub struct JobAccepted {
 )]
 pub async fn submit_job(
     State(state): State<Arc<ApiState>>,
+    trace: Option<Extension<TraceParent>>,
     caller: CurrentSession,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
@@ -133,7 +136,12 @@ pub async fn submit_job(
     let submitted = state
         .services
         .photos
-        .submit(caller.session.user_id, photo, body)
+        .submit(
+            caller.session.user_id,
+            photo,
+            body,
+            trace.as_ref().map(|Extension(trace)| trace),
+        )
         .await?;
     let status_url = format!("/jobs/{}", submitted.job.id);
     let answer = JobAccepted {

@@ -17,9 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use millions_core::photos::{JobRunner, QueueSettings, RunOutcome};
+use millions_core::photos::{job_span, JobRunner, QueueSettings, RunOutcome};
+use millions_core::trace::TRACEPARENT;
 use millions_infra::aws::{Deployment, MissingSetting};
 use millions_infra::SystemClock;
+use tracing::Instrument;
 
 /// The function's configuration is incomplete or unreadable.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +87,16 @@ pub async fn handle(runner: &JobRunner, event: SqsEvent) -> SqsBatchResponse {
             .and_then(|count| count.parse().ok())
             .unwrap_or(1);
         let body = record.body.as_deref().unwrap_or_default();
-        match runner.run(body, receive_count).await {
+        // The API's traceparent, as the message attribute it sent.
+        let trace = record
+            .message_attributes
+            .get(TRACEPARENT)
+            .and_then(|attribute| attribute.string_value.as_deref());
+        match runner
+            .run(body, receive_count)
+            .instrument(job_span(trace))
+            .await
+        {
             RunOutcome::Finished => {}
             RunOutcome::Retry(reason) => {
                 tracing::warn!(%message_id, receive_count, %reason, "message left for redelivery");

@@ -8,6 +8,7 @@ use millions_core::photos::{BlobKey, Dimensions, JobId, JobState, PhotoId, Queue
 use millions_core::UserId;
 use millions_infra::aws::Deployment;
 use millions_infra::OsRandomness;
+use millions_testkit::logs::CapturedLogs;
 
 async fn queued_job(
     deployment: &Deployment,
@@ -33,8 +34,9 @@ async fn queued_job(
     job.id
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread")]
 async fn a_batch_reports_only_the_message_that_must_be_retried() {
+    let (logs, _capturing) = CapturedLogs::start(tracing::Level::INFO);
     let config = millions_testkit::moto().sdk_config().await;
     let deployment = Deployment::provision(
         &config,
@@ -73,6 +75,22 @@ async fn a_batch_reports_only_the_message_that_must_be_retried() {
         panic!("{:?}", done.state)
     };
     assert_eq!((outputs[0].width, outputs[0].height), (160, 120));
+    // The job's lines carry the trace of the request that queued it, from
+    // the record's traceparent attribute.
+    let finished: Vec<serde_json::Value> = logs
+        .lines()
+        .into_iter()
+        .filter(|line| line["fields"]["message"] == "a photo job finished")
+        .collect();
+    assert_eq!(finished.len(), 2, "{finished:?}");
+    let traces: Vec<&serde_json::Value> = finished
+        .iter()
+        .map(|line| &line["span"]["trace_id"])
+        .collect();
+    assert!(
+        traces.contains(&&serde_json::json!("4bf92f3577b34da6a3ce929d0e0e4736")),
+        "{finished:?}"
+    );
     let failed = jobs.get(corrupt).await.unwrap().unwrap();
     assert!(
         matches!(&failed.state, JobState::Failed { reason } if reason.contains("truncated")),

@@ -6,9 +6,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use std::collections::HashMap;
+
+use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
 use aws_sdk_sqs::Client;
 use millions_core::photos::{Delivery, JobQueue, QueueSettings};
+use millions_core::trace::TRACEPARENT;
 use millions_core::StoreError;
 
 #[derive(Clone)]
@@ -130,11 +133,23 @@ pub async fn create_queues_if_missing(
 
 #[async_trait]
 impl JobQueue for SqsQueue {
-    async fn send(&self, body: &str) -> Result<(), StoreError> {
+    async fn send(&self, body: &str, trace: Option<&str>) -> Result<(), StoreError> {
+        let attribute = trace
+            .map(|trace| {
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(trace)
+                    .build()
+                    .map_err(failed)
+            })
+            .transpose()?;
         self.client
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body)
+            .set_message_attributes(
+                attribute.map(|value| HashMap::from([(TRACEPARENT.to_owned(), value)])),
+            )
             .send()
             .await
             .map(drop)
@@ -149,6 +164,7 @@ impl JobQueue for SqsQueue {
             .max_number_of_messages(max.clamp(1, 10) as i32)
             .wait_time_seconds(wait.as_secs().min(20) as i32)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_attribute_names(TRACEPARENT)
             .send()
             .await
             .map_err(|error| failed(error.into_service_error()))?;
@@ -157,6 +173,11 @@ impl JobQueue for SqsQueue {
             .iter()
             .map(|message| Delivery {
                 body: message.body().unwrap_or_default().to_owned(),
+                trace: message
+                    .message_attributes()
+                    .and_then(|attributes| attributes.get(TRACEPARENT))
+                    .and_then(|value| value.string_value())
+                    .map(str::to_owned),
                 receipt: message.receipt_handle().unwrap_or_default().to_owned(),
                 receive_count: message
                     .attributes()

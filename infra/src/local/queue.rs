@@ -25,7 +25,9 @@ const MESSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("queue_messag
 const READY: TableDefinition<(u64, u64), ()> = TableDefinition::new("queue_ready");
 const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("queue_dead_letters");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("queue_counters");
-const MESSAGE_FORMAT: Format = Format(1);
+/// 2 added `trace`; messages written in format 1 are still read.
+const MESSAGE_FORMAT: Format = Format(2);
+const MESSAGE_FORMAT_BEFORE_TRACES: Format = Format(1);
 /// How often a waiting receive looks again for messages whose visibility
 /// timeout has lapsed (new messages wake it at once).
 const POLL: Duration = Duration::from_millis(50);
@@ -35,6 +37,29 @@ struct Message {
     body: String,
     receive_count: u32,
     visible_at_ms: u64,
+    /// The `traceparent` it was sent with.
+    trace: Option<String>,
+}
+
+/// A message as format 1 wrote it.
+#[derive(Debug, Deserialize)]
+struct MessageBeforeTraces {
+    body: String,
+    receive_count: u32,
+    visible_at_ms: u64,
+}
+
+fn decode_message(bytes: &[u8]) -> Result<Message, StoreError> {
+    if bytes.first() == Some(&MESSAGE_FORMAT_BEFORE_TRACES.0) {
+        let old: MessageBeforeTraces = records::decode(MESSAGE_FORMAT_BEFORE_TRACES, bytes)?;
+        return Ok(Message {
+            body: old.body,
+            receive_count: old.receive_count,
+            visible_at_ms: old.visible_at_ms,
+            trace: None,
+        });
+    }
+    records::decode(MESSAGE_FORMAT, bytes)
 }
 
 /// How many messages are where.
@@ -138,7 +163,7 @@ impl EmbeddedQueue {
                         let Some(mut message) = messages
                             .get(id)
                             .map_err(unavailable)?
-                            .map(|bytes| records::decode::<Message>(MESSAGE_FORMAT, bytes.value()))
+                            .map(|bytes| decode_message(bytes.value()))
                             .transpose()?
                         else {
                             continue;
@@ -167,6 +192,7 @@ impl EmbeddedQueue {
                             receipt: format!("{id}.{}", message.receive_count),
                             receive_count: message.receive_count,
                             body: message.body,
+                            trace: message.trace,
                         });
                     }
                 }
@@ -179,11 +205,12 @@ impl EmbeddedQueue {
 
 #[async_trait]
 impl JobQueue for EmbeddedQueue {
-    async fn send(&self, body: &str) -> Result<(), StoreError> {
+    async fn send(&self, body: &str, trace: Option<&str>) -> Result<(), StoreError> {
         let message = Message {
             body: body.to_owned(),
             receive_count: 0,
             visible_at_ms: self.clock.now_ms(),
+            trace: trace.map(str::to_owned),
         };
         self.db
             .write(move |db| {
@@ -240,7 +267,7 @@ impl JobQueue for EmbeddedQueue {
                     let current = messages
                         .get(id)
                         .map_err(unavailable)?
-                        .map(|bytes| records::decode::<Message>(MESSAGE_FORMAT, bytes.value()))
+                        .map(|bytes| decode_message(bytes.value()))
                         .transpose()?;
                     // A receipt from an earlier delivery no longer holds the
                     // message; the later delivery will settle it.

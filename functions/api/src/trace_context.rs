@@ -1,0 +1,38 @@
+//! Each request's hop of its trace (W3C Trace Context): the `traceparent`
+//! it arrived with (from the client, passed on by the edge) continued with
+//! this instance's own span id, or a new trace when it had none or an
+//! invalid one. The hop goes in the request's extensions, where the request
+//! span and the server-error line read its trace id and the photo handler
+//! puts it on the job's queue message, for the worker's lines to carry.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use millions_core::trace::{TraceParent, TRACEPARENT};
+
+use crate::ApiState;
+
+pub async fn attach(
+    State(state): State<Arc<ApiState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let incoming = request
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(TraceParent::parse);
+    let hop = state.trace_ids.hop(incoming);
+    request.extensions_mut().insert(hop);
+    next.run(request).await
+}
+
+/// The trace id of `request`'s hop, for log lines.
+pub fn trace_id_of(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<TraceParent>()
+        .map(TraceParent::trace_id)
+}
