@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod health;
 mod likes;
+mod observe;
 mod openapi;
 mod photos;
 mod request_ids;
@@ -159,7 +160,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_to_problem))
         .layer(axum::middleware::map_response(no_store_unless_said))
-        .layer(axum::middleware::from_fn(request_metrics::record))
         // Per-request spans cost microseconds on every request, so they are
         // made at DEBUG (`RUST_LOG=debug` turns them on); server errors are
         // logged once, with their request id and cause, by
@@ -173,7 +173,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         // Outside the span and the error line, which read the trace it sets.
         .layer(axum::middleware::from_fn_with_state(
             traces,
-            trace_context::attach,
+            observe::observe,
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(

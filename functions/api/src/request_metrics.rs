@@ -1,6 +1,6 @@
 //! Per-route request metrics, recorded through the `metrics` facade: each
-//! runtime installs its own recorder (Prometheus in the local stack), and
-//! without one recording costs next to nothing.
+//! runtime installs its own recorder (Prometheus in the local stack, EMF on
+//! Lambda), and without one recording costs next to nothing.
 //!
 //! One histogram, `http_request_duration_seconds`, labelled by the route
 //! template (`/users/{id}`, never the id: one series per route, not per
@@ -9,27 +9,57 @@
 //! not a counter beside it, because each costs a registry lookup on every
 //! request (measured: `docs/benchmarks.md`).
 
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
 
-/// Records the request in `http_request_duration_seconds`.
-pub async fn record(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
-    let method = method_label(request.method());
-    let response = next.run(request).await;
-    let status = status_class(response.status().as_u16());
-    let seconds = started.elapsed().as_secs_f64();
-    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method, "status" => status)
-        .record(seconds);
-    response
+/// What a finished request is recorded under.
+pub struct Labels {
+    route: &'static str,
+    method: &'static str,
+}
+
+impl Labels {
+    pub fn of(request: &Request) -> Self {
+        Self {
+            route: request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", |path| interned(path.as_str())),
+            method: method_label(request.method()),
+        }
+    }
+
+    pub fn record(self, status: u16, elapsed: Duration) {
+        metrics::histogram!(
+            "http_request_duration_seconds",
+            "route" => self.route,
+            "method" => self.method,
+            "status" => status_class(status)
+        )
+        .record(elapsed.as_secs_f64());
+    }
+}
+
+/// The route templates, one leaked copy each: there are as many as the
+/// router has routes, and static labels spare an allocation per request.
+fn interned(route: &str) -> &'static str {
+    static ROUTES: RwLock<Option<HashMap<String, &'static str>>> = RwLock::new(None);
+    if let Some(found) = ROUTES
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .and_then(|routes| routes.get(route).copied())
+    {
+        return found;
+    }
+    let mut routes = ROUTES.write().unwrap_or_else(|p| p.into_inner());
+    routes
+        .get_or_insert_with(HashMap::new)
+        .entry(route.to_owned())
+        .or_insert_with(|| Box::leak(route.to_owned().into_boxed_str()))
 }
 
 /// The methods the API answers, as static labels (anything else is one).

@@ -5,28 +5,18 @@
 //! span and the server-error line read its trace id and the photo handler
 //! puts it on the job's queue message, for the worker's lines to carry.
 
-use std::sync::Arc;
+use axum::extract::Request;
+use millions_core::trace::{TraceIds, TraceParent, TRACEPARENT};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-use millions_core::trace::{TraceParent, TRACEPARENT};
-
-use crate::ApiState;
-
-pub async fn attach(
-    State(state): State<Arc<ApiState>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Puts `request`'s hop in its extensions.
+pub fn attach(ids: &TraceIds, request: &mut Request) {
     let incoming = request
         .headers()
         .get(TRACEPARENT)
         .and_then(|value| value.to_str().ok())
         .and_then(TraceParent::parse);
-    let hop = state.trace_ids.hop(incoming);
+    let hop = ids.hop(incoming);
     request.extensions_mut().insert(hop);
-    next.run(request).await
 }
 
 /// The trace id of `request`'s hop, for log lines.
