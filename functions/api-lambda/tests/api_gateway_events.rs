@@ -2,6 +2,10 @@
 //! through `lambda_http`'s own adapter, the same path `lambda_http::run`
 //! takes in AWS, with the DynamoDB adapter on a moto server.
 
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
@@ -182,5 +186,92 @@ async fn the_traceparent_of_an_api_gateway_event_names_the_requests_trace() {
     assert!(
         in_the_trace > 0,
         "no line of the request's span names its trace: {lines:?}"
+    );
+}
+
+/// A DynamoDB endpoint that fails every call: each connection gets `answer`
+/// (or nothing, held open, if it is `None`). Counts the calls.
+fn faulty_dynamodb(answer: Option<&'static str>) -> (String, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            counted.fetch_add(1, Ordering::SeqCst);
+            let Some(answer) = answer else {
+                held.push(stream);
+                continue;
+            };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let read = stream.read(&mut buffer).unwrap_or(0);
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+            }
+            let response = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (address, calls)
+}
+
+async fn app_on(endpoint: &str) -> axum::Router {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "faults",
+        ))
+        .load()
+        .await;
+    let deployment = millions_infra::aws::Deployment {
+        tables: millions_infra::aws::TableNames::with_prefix("faults"),
+        bucket: "faults-photos".into(),
+        queue_url: format!("{endpoint}/queue/jobs"),
+        dead_letter_url: format!("{endpoint}/queue/dlq"),
+    };
+    api_lambda::app(&config, &deployment, millions_api::Settings::default())
+}
+
+#[tokio::test]
+async fn a_throttled_table_is_retried_within_its_budget_then_answered_503() {
+    let (endpoint, calls) = faulty_dynamodb(Some(
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#,
+    ));
+    let app = app_on(&endpoint).await;
+    let answer = invoke(&app, get_event("/users/12")).await;
+    assert_eq!(answer["statusCode"], 503, "{answer}");
+    assert_eq!(answer["headers"]["retry-after"], "1");
+    assert_eq!(
+        answer["headers"]["content-type"],
+        "application/problem+json"
+    );
+    // Three attempts (the budget), with backoff between them, then the answer.
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn an_unanswering_table_ends_the_request_within_its_timeout_with_503() {
+    let (endpoint, _calls) = faulty_dynamodb(None);
+    let app = app_on(&endpoint).await;
+    let started = std::time::Instant::now();
+    let answer = invoke(&app, get_event("/users/12")).await;
+    assert_eq!(answer["statusCode"], 503, "{answer}");
+    assert_eq!(answer["headers"]["retry-after"], "1");
+    // Inside the function's 10 s: the attempt's 2 s budget, not a hang.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
     );
 }

@@ -71,13 +71,19 @@ impl ApiError {
     }
 }
 
+/// How long a client is asked to wait after the store failed to answer.
+const STORE_RETRY_AFTER_SECS: u64 = 1;
+
 /// The answer to a store failure: 503 when it did not answer (worth a retry),
 /// 500 for an outcome the service should have handled (a bug).
 fn store_failure(error: &StoreError) -> ApiError {
     let answer: ApiError = match error {
-        StoreError::Unavailable(_) => {
-            Problem::unavailable("the data store did not answer; try again shortly").into()
-        }
+        // The store's clients have retried within their budget already
+        // (`millions_infra::aws::clients`): the client may try again soon.
+        StoreError::Unavailable(_) => ApiError {
+            retry_after_secs: Some(STORE_RETRY_AFTER_SECS),
+            ..Problem::unavailable("the data store did not answer; try again shortly").into()
+        },
         _ => Problem::internal().into(),
     };
     answer.caused_by(error)

@@ -3,6 +3,7 @@
 //! Clients are built from the standard AWS configuration chain, so
 //! `AWS_ENDPOINT_URL` points them at an emulator (moto) in tests and locally.
 
+pub mod clients;
 mod dynamodb_jobs;
 mod dynamodb_likes;
 mod dynamodb_rate_limits;

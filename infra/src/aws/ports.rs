@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::Client;
 use millions_core::photos::{PhotoPorts, QueueSettings};
 use millions_core::{Clock, CounterParts, Ports, StoreError};
 
 use super::{
-    create_queues_if_missing, create_tables_if_missing, find_queues, DynamoJobs, DynamoLikes,
-    DynamoRateLimits, DynamoSessions, DynamoSketches, DynamoUsers, QueueNames, S3Blobs, SqsQueue,
-    TableNames,
+    clients, create_queues_if_missing, create_tables_if_missing, find_queues, DynamoJobs,
+    DynamoLikes, DynamoRateLimits, DynamoSessions, DynamoSketches, DynamoUsers, QueueNames,
+    S3Blobs, SqsQueue, TableNames,
 };
 use crate::{Argon2Passwords, OsRandomness};
 
@@ -49,7 +48,7 @@ impl Deployment {
         queue: QueueSettings,
     ) -> Result<Self, StoreError> {
         let tables = TableNames::with_prefix(prefix);
-        create_tables_if_missing(&Client::new(config), &tables).await?;
+        create_tables_if_missing(&clients::dynamodb(config), &tables).await?;
         let bucket = format!("{prefix}-photos");
         let s3 = s3_client(config);
         if s3.head_bucket().bucket(&bucket).send().await.is_err() {
@@ -59,7 +58,7 @@ impl Deployment {
                 .await
                 .map_err(|error| StoreError::unavailable(error.into_service_error()))?;
         }
-        let sqs = aws_sdk_sqs::Client::new(config);
+        let sqs = clients::sqs(config);
         let queues =
             create_queues_if_missing(&sqs, &QueueNames::with_prefix(prefix), queue).await?;
         Ok(Self {
@@ -74,7 +73,7 @@ impl Deployment {
     /// them: the queues are looked up by name (`GetQueueUrl`), which fails
     /// clearly when they do not exist.
     pub async fn find(config: &aws_config::SdkConfig, prefix: &str) -> Result<Self, StoreError> {
-        let sqs = aws_sdk_sqs::Client::new(config);
+        let sqs = clients::sqs(config);
         let queues = find_queues(&sqs, &QueueNames::with_prefix(prefix)).await?;
         Ok(Self {
             tables: TableNames::with_prefix(prefix),
@@ -87,9 +86,12 @@ impl Deployment {
     pub fn photo_ports(&self, config: &aws_config::SdkConfig) -> PhotoPorts {
         PhotoPorts {
             blobs: Arc::new(S3Blobs::new(s3_client(config), &self.bucket)),
-            jobs: Arc::new(DynamoJobs::new(Client::new(config), &self.tables.jobs)),
+            jobs: Arc::new(DynamoJobs::new(
+                clients::dynamodb(config),
+                &self.tables.jobs,
+            )),
             queue: Arc::new(SqsQueue::new(
-                aws_sdk_sqs::Client::new(config),
+                clients::sqs(config),
                 &self.queue_url,
                 &self.dead_letter_url,
             )),
@@ -98,7 +100,7 @@ impl Deployment {
     }
 
     pub fn ports(&self, config: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Ports {
-        let client = Client::new(config);
+        let client = clients::dynamodb(config);
         let users = Arc::new(DynamoUsers::new(client.clone(), &self.tables));
         Ports {
             likes: Arc::new(DynamoLikes::new(
@@ -122,13 +124,7 @@ impl Deployment {
     }
 }
 
-/// An S3 client. Path-style addressing when an endpoint is overridden (an
-/// emulator has no per-bucket host names); virtual-hosted style on AWS.
+/// An S3 client with the project's budgets (see [`clients`]).
 pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let path_style = config.endpoint_url().is_some();
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(path_style)
-            .build(),
-    )
+    clients::s3(config)
 }

@@ -165,6 +165,8 @@ impl JobQueue for SqsQueue {
             .wait_time_seconds(wait.as_secs().min(20) as i32)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .message_attribute_names(TRACEPARENT)
+            .customize()
+            .config_override(super::clients::sqs_long_poll())
             .send()
             .await
             .map_err(|error| failed(error.into_service_error()))?;
