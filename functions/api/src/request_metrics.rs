@@ -10,7 +10,7 @@
 //! request (measured: `docs/benchmarks.md`).
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{LazyLock, RwLock};
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
@@ -46,18 +46,14 @@ impl Labels {
 /// The route templates, one leaked copy each: there are as many as the
 /// router has routes, and static labels spare an allocation per request.
 fn interned(route: &str) -> &'static str {
-    static ROUTES: RwLock<Option<HashMap<String, &'static str>>> = RwLock::new(None);
-    if let Some(found) = ROUTES
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .and_then(|routes| routes.get(route).copied())
-    {
+    static ROUTES: LazyLock<RwLock<HashMap<String, &'static str>>> =
+        LazyLock::new(Default::default);
+    if let Some(found) = ROUTES.read().unwrap_or_else(|p| p.into_inner()).get(route) {
         return found;
     }
-    let mut routes = ROUTES.write().unwrap_or_else(|p| p.into_inner());
-    routes
-        .get_or_insert_with(HashMap::new)
+    ROUTES
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
         .entry(route.to_owned())
         .or_insert_with(|| Box::leak(route.to_owned().into_boxed_str()))
 }

@@ -24,7 +24,7 @@ pub use dynamodb_rate_limits::DynamoRateLimits;
 pub use dynamodb_sessions::DynamoSessions;
 pub use dynamodb_sketches::DynamoSketches;
 pub use dynamodb_users::DynamoUsers;
-pub use ports::{s3_client, Deployment, MissingSetting};
+pub use ports::{Deployment, MissingSetting};
 pub use s3_blobs::S3Blobs;
 pub use sqs_queue::{create_queues_if_missing, find_queues, QueueNames, SqsQueue};
 pub use tables::{

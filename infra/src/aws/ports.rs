@@ -50,7 +50,7 @@ impl Deployment {
         let tables = TableNames::with_prefix(prefix);
         create_tables_if_missing(&clients::dynamodb(config), &tables).await?;
         let bucket = format!("{prefix}-photos");
-        let s3 = s3_client(config);
+        let s3 = clients::s3(config);
         if s3.head_bucket().bucket(&bucket).send().await.is_err() {
             s3.create_bucket()
                 .bucket(&bucket)
@@ -85,7 +85,7 @@ impl Deployment {
 
     pub fn photo_ports(&self, config: &aws_config::SdkConfig) -> PhotoPorts {
         PhotoPorts {
-            blobs: Arc::new(S3Blobs::new(s3_client(config), &self.bucket)),
+            blobs: Arc::new(S3Blobs::new(clients::s3(config), &self.bucket)),
             jobs: Arc::new(DynamoJobs::new(
                 clients::dynamodb(config),
                 &self.tables.jobs,
@@ -122,9 +122,4 @@ impl Deployment {
             photos: self.photo_ports(config),
         }
     }
-}
-
-/// An S3 client with the project's budgets (see [`clients`]).
-pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    clients::s3(config)
 }

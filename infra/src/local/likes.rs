@@ -105,7 +105,8 @@ fn read_part_in(
     let Some(counter) = table.get((part, COUNTER)).map_err(unavailable)? else {
         return Ok(None);
     };
-    let row_present = table.get((part, row)).map_err(unavailable)?.is_some();
+    // A count asks for the counter row itself: it was just read.
+    let row_present = row == COUNTER || table.get((part, row)).map_err(unavailable)?.is_some();
     Ok(Some(PartRead {
         count: number(counter.value()),
         row_present,
