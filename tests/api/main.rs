@@ -2,6 +2,7 @@
 //! port with a fresh data folder, driven over HTTP like any client.
 
 mod aws_backend;
+mod browser;
 mod concurrency;
 mod durability;
 mod front_door;

@@ -12,7 +12,9 @@ pub enum Bypass {
     Method,
     /// The request carries a session cookie or `Authorization`: its answer
     /// may be personal, so it never reads the shared cache. (Its answer is
-    /// stored only where RFC 9111 §3.5 allows it.)
+    /// stored only where RFC 9111 §3.5 allows it.) The web app's own files
+    /// are the exception: the edge is their origin and knows they are the
+    /// same for everyone, so a logged-in browser still gets them cached.
     Authenticated,
     /// The request says `Cache-Control: no-store` (RFC 9111 §5.2.1.5).
     NoStore,
@@ -34,7 +36,7 @@ pub fn lookup(request: &RequestFacts<'_>, asset_version: &str) -> Lookup {
     if !matches!(request.method, "GET" | "HEAD") {
         return Lookup::Bypass(Bypass::Method);
     }
-    if request.authenticated {
+    if request.authenticated && millions_web::find(&routes::normalise(request.path)).is_none() {
         return Lookup::Bypass(Bypass::Authenticated);
     }
     let no_store = request
@@ -119,6 +121,27 @@ mod tests {
                     ..get("/users/12")
                 },
                 Lookup::Bypass(Bypass::Authenticated),
+            ),
+            (
+                RequestFacts {
+                    authenticated: true,
+                    ..get("/")
+                },
+                cache("/r1/"),
+            ),
+            (
+                RequestFacts {
+                    authenticated: true,
+                    ..get("/u/12")
+                },
+                cache("/r1/u/12"),
+            ),
+            (
+                RequestFacts {
+                    authenticated: true,
+                    ..get("/assets/../robots.txt")
+                },
+                cache("/r1/robots.txt"),
             ),
             (
                 RequestFacts {

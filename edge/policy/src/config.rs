@@ -18,8 +18,7 @@ pub enum ConfigError {
     NotANumber { name: &'static str, value: String },
 }
 
-/// How long the web app's plain files are fresh unless configured.
-pub const DEFAULT_STATIC_SECONDS: u32 = 3600;
+pub use millions_web::DEFAULT_STATIC_SECONDS;
 
 #[derive(Deserialize)]
 struct OriginVar {

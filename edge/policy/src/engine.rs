@@ -15,7 +15,6 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use millions_core::problem::PROBLEM_JSON;
 use millions_core::Problem;
 
-use crate::assets;
 use crate::caching::{key_of, lookup, Bypass, Lookup};
 use crate::coalesce::{InFlight, Role};
 use crate::conditional::{not_modified, Preconditions, Validators};
@@ -26,7 +25,6 @@ use crate::freshness::{
 };
 use crate::origins::{may_retry_elsewhere, spread, Origin, Origins};
 use crate::purge::{stale_after, Write};
-use crate::routes::asset_cache_control;
 use crate::RequestFacts;
 
 /// An answer as the edge keeps it.
@@ -407,7 +405,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             etag: header_str(&held.headers, &header::ETAG),
             last_modified: header_str(&held.headers, &header::LAST_MODIFIED),
         });
-        match assets::find(&crate::routes::normalise(parts.uri.path())) {
+        match millions_web::find(&crate::routes::normalise(parts.uri.path())) {
             Some(asset) => Ok(embedded(
                 asset,
                 self.settings.static_seconds,
@@ -732,27 +730,19 @@ fn is_error(outcome: &Fetched) -> bool {
 
 /// An embedded file of the web app, as an origin would answer it: 304 when
 /// the held entry is still the current version.
-fn embedded(asset: &assets::Asset, static_seconds: u32, held: Option<Validators<'_>>) -> Stored {
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, HeaderValue::from_static(asset.etag));
-    if let Ok(value) = HeaderValue::from_str(&asset_cache_control(asset.path, static_seconds)) {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
+fn embedded(
+    asset: &'static millions_web::Asset,
+    static_seconds: u32,
+    held: Option<Validators<'_>>,
+) -> Stored {
+    let held_etag = held.and_then(|held| held.etag);
+    let (parts, body) = millions_web::response(asset, static_seconds, held_etag).into_parts();
+    let mut headers = parts.headers;
     label_origin(&mut headers, ASSETS_ORIGIN);
-    let current = held.is_some_and(|held| held.etag == Some(asset.etag));
-    let (status, body) = if current {
-        (StatusCode::NOT_MODIFIED, Bytes::new())
-    } else {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(asset.content_type),
-        );
-        (StatusCode::OK, Bytes::from_static(asset.body))
-    };
     Stored {
-        status,
+        status: parts.status,
         headers,
-        body,
+        body: Bytes::from_static(body),
         region: ASSETS_ORIGIN.into(),
         policy: None,
     }

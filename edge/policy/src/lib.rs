@@ -4,7 +4,7 @@
 //! only their cache and their fetch; everything they decide comes from here,
 //! so the three behave the same and the rules are tested once:
 //!
-//! - [`routes`]: normal paths, and the caching headers of the web app's files;
+//! - [`routes`]: normal paths;
 //! - [`caching`]: whether a request may be answered from the cache, and under
 //!   which key;
 //! - [`directives`] and [`freshness`]: the origin's caching headers read as
@@ -14,10 +14,9 @@
 //! - [`purge`]: which cached entries a write makes stale (RFC 9111 §4.4);
 //! - [`origins`]: which origin region to ask first, next, and not at all;
 //! - [`engine`]: the request flow that applies all of the above, generic over
-//!   the runtime's cache and HTTP client;
-//! - [`assets`]: the web app, embedded at build time.
+//!   the runtime's cache and HTTP client, which serves the web app
+//!   (`millions_web`) as if it came from an origin.
 
-pub mod assets;
 pub mod caching;
 mod coalesce;
 pub mod conditional;

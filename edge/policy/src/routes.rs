@@ -1,33 +1,4 @@
-//! Paths: their normal form, and the caching headers of the web app's own
-//! files (the edge is their origin, so it says how they may be cached).
-
-/// One year: the lifetime of anything whose URL changes when its content does.
-pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// The `Cache-Control` of an embedded file of the web app: content-hashed
-/// files never change; the index page is revalidated on every use so a new
-/// release is picked up at once; other files live `static_seconds`.
-pub fn asset_cache_control(path: &str, static_seconds: u32) -> String {
-    if path == "/" || path == "/index.html" {
-        return "no-cache".into();
-    }
-    let file = path.rsplit('/').next().unwrap_or_default();
-    if is_content_hashed(file) {
-        IMMUTABLE.into()
-    } else {
-        format!("public, max-age={static_seconds}")
-    }
-}
-
-/// `name.<8+ hex digits>.ext`, the form bundlers give content-hashed files.
-pub fn is_content_hashed(file: &str) -> bool {
-    let mut parts = file.rsplit('.');
-    let (Some(_extension), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    !stem.is_empty() && hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-}
+//! Paths in their normal form, so equivalent paths share one cache entry.
 
 /// Collapses `//` and resolves `.` and `..` segments, so equivalent paths
 /// share one cache entry and a path cannot climb above the root.
@@ -66,23 +37,6 @@ pub fn normalise_into(path: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn web_app_files() {
-        let cases = [
-            ("/", "no-cache"),
-            ("/index.html", "no-cache"),
-            ("/assets/app.3f9a1c2b.js", IMMUTABLE),
-            ("/assets/app.3F9A1C2BDEADBEEF.css", IMMUTABLE),
-            ("/assets/app.js", "public, max-age=3600"),
-            ("/assets/app.3f9a.js", "public, max-age=3600"),
-            ("/assets/.3f9a1c2b.js", "public, max-age=3600"),
-            ("/robots.txt", "public, max-age=3600"),
-        ];
-        for (path, expected) in cases {
-            assert_eq!(asset_cache_control(path, 3600), expected, "{path}");
-        }
-    }
 
     #[test]
     fn normalises_paths() {

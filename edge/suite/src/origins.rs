@@ -51,15 +51,42 @@ impl Region {
         }
     }
 
-    /// Stops the instance (its port then refuses connections); returns its address.
-    pub async fn stop(mut self) -> SocketAddr {
+    /// Stops the instance; its port then refuses connections for as long
+    /// as the returned [`Stopped`] is kept.
+    pub async fn stop(mut self) -> Stopped {
         let _ = self.stop.take().expect("running").send(());
         let _ = self.task.await;
-        self.address
+        Stopped::hold(self.address)
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+}
+
+/// A stopped region's port, held so that it refuses connections.
+///
+/// A released port can be handed to any other listener on the machine (a
+/// concurrent test's region, or one of workerd's own loopback servers): an
+/// edge would then reach that server instead of a refused connection, and a
+/// test of what a stopped region does would see another server's answer. A
+/// socket bound to the port without listening keeps it: connections to it
+/// are refused, and without `SO_REUSEADDR` no one else can bind it.
+#[must_use = "dropping it releases the port"]
+pub struct Stopped {
+    pub address: SocketAddr,
+    _held: Option<tokio::net::TcpSocket>,
+}
+
+impl Stopped {
+    fn hold(address: SocketAddr) -> Self {
+        let held = tokio::net::TcpSocket::new_v4()
+            .and_then(|socket| socket.bind(address).map(|()| socket))
+            .ok();
+        Self {
+            address,
+            _held: held,
+        }
     }
 }
 
@@ -92,7 +119,9 @@ impl Origins {
     }
 
     /// Starts a region again on the address it had.
-    pub async fn restart(&self, address: SocketAddr) -> Region {
+    pub async fn restart(&self, stopped: Stopped) -> Region {
+        let address = stopped.address;
+        drop(stopped);
         Region::start(self.ports.clone(), address, Arc::clone(&self.requests)).await
     }
 

@@ -19,6 +19,7 @@ mod request_ids;
 mod request_metrics;
 mod trace_context;
 mod users;
+mod web_app;
 
 use std::sync::Arc;
 
@@ -154,7 +155,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .merge(likes::routes())
         .merge(photos::routes())
         .merge(openapi::routes())
-        .fallback(error::not_found)
+        .fallback(web_app::app_or_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

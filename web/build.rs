@@ -1,4 +1,4 @@
-//! Embeds the web app (`web/` at the repository root) into every edge.
+//! Embeds the web app (`app/`) into every binary that serves it.
 //!
 //! Scripts and styles are renamed with a hash of their content
 //! (`app.<hash>.js`), so they can be cached for a year; `index.html` names
@@ -11,13 +11,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("app");
     println!("cargo:rerun-if-changed={}", web.display());
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let out = Path::new(&out);
 
     let mut names: Vec<String> = std::fs::read_dir(&web)
-        .expect("the web/ folder exists")
+        .expect("the app/ folder exists")
         .map(|entry| {
             entry
                 .expect("readable")
