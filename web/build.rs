@@ -7,6 +7,10 @@
 //! table of `(path, content type, body)` compiled into the binary or wasm
 //! module, so the edge serves the app without a bucket or a KV store.
 
+#[path = "src/fingerprint.rs"]
+mod fingerprint;
+
+use fingerprint::fingerprint;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -32,7 +36,7 @@ fn main() {
     let mut table = String::from("pub static ASSETS: &[Asset] = &[\n");
     for name in names.iter().filter(|name| is_bundled(name)) {
         let body = std::fs::read(web.join(name)).expect("readable");
-        let hash = format!("{:016x}", fnv1a(&body));
+        let hash = fingerprint(&body);
         let (stem, extension) = name
             .rsplit_once('.')
             .expect("bundled files have extensions");
@@ -52,7 +56,7 @@ fn main() {
         for (original, served) in &hashed {
             body = body.replace(&format!("{{{{{original}}}}}"), served);
         }
-        let hash = format!("{:016x}", fnv1a(body.as_bytes()));
+        let hash = fingerprint(body.as_bytes());
         std::fs::write(out.join(name), &body).expect("OUT_DIR is writable");
         let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
         entry(&mut table, &format!("/{name}"), name, extension, &hash);
@@ -82,11 +86,4 @@ fn entry(table: &mut String, path: &str, file: &str, extension: &str, hash: &str
          body: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\")) }},"
     )
     .expect("writing to a String");
-}
-
-/// FNV-1a, 64 bits: a content fingerprint for cache busting (not security).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

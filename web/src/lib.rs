@@ -7,6 +7,8 @@
 //! The app routes in the browser (`/me`, `/studio`, `/u/{id}`); each of those
 //! paths answers with the index page, so a reload or a shared link works.
 
+mod fingerprint;
+
 use http::{header, HeaderValue, Response, StatusCode};
 
 /// One file of the web app.
@@ -154,6 +156,24 @@ mod tests {
         }
         assert_eq!(index.path, "/index.html");
         assert_eq!(index.content_type, "text/html; charset=utf-8");
+    }
+
+    #[test]
+    fn every_name_and_etag_is_the_fingerprint_of_the_bytes_served() {
+        // So an edited file gets a new name at the next build (its old name
+        // is then a 404, never a stale copy), and a new index a new ETag.
+        for asset in ASSETS {
+            let hash = fingerprint::fingerprint(asset.body);
+            assert_eq!(asset.etag, format!("\"{hash}\""), "{}", asset.path);
+            let file = asset.path.rsplit('/').next().unwrap();
+            if is_content_hashed(file) {
+                assert!(file.contains(&format!(".{hash}.")), "{file}");
+            }
+        }
+        assert_ne!(
+            fingerprint::fingerprint(b"body { color: red }"),
+            fingerprint::fingerprint(b"body { color: blue }")
+        );
     }
 
     #[test]

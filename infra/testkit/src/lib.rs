@@ -6,6 +6,7 @@
 //! rather than a mocked client. [`photos`] has the photo fixtures;
 //! [`free_port`] gives servers started as child processes a port of their own.
 
+pub mod browser;
 pub mod logs;
 mod moto;
 pub mod photos;
