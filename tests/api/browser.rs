@@ -17,8 +17,16 @@ async fn the_web_app_works_in_chromium_through_the_local_edge() {
         .unwrap();
     println!("{}", run.printed);
     assert!(run.passed, "the browser flow failed:\n{}", run.printed);
-    assert!(run.printed.contains("browser flow passed"), "{}", run.printed);
+    assert!(
+        run.printed.contains("browser flow passed"),
+        "{}",
+        run.printed
+    );
     for width in ["390", "1280"] {
-        assert!(run.screenshots.join(width).join("07-photo-job.png").exists());
+        assert!(run
+            .screenshots
+            .join(width)
+            .join("07-photo-job.png")
+            .exists());
     }
 }

@@ -67,22 +67,36 @@ function watch(page) {
   });
   const recent = [];
   page.on("request", (request) => recent.push(`→ ${request.method()} ${request.url()}`));
+  // Error statuses a step expected, by status: Chromium also logs each one
+  // to the console, sometimes after the next step has begun (or before the
+  // answer's event), so the console lines are matched to expected answers
+  // by count, at the end.
+  const expectedAnswers = new Map();
+  const loggedAnswers = new Map();
   page.on("response", (response) => {
     recent.push(`← ${response.status()} ${response.request().method()} ${response.url()}`);
-    if (response.status() >= 400 && !allowed(response.status(), response.url())) {
+    if (response.status() < 400) return;
+    if (allowed(response.status(), response.url())) {
+      expectedAnswers.set(response.status(), (expectedAnswers.get(response.status()) || 0) + 1);
+    } else {
       problems.push(`unexpected ${response.status()} from ${response.request().method()} ${response.url()}`);
     }
   });
   page.on("console", (message) => {
     if (message.type() !== "error") return;
-    // Chromium logs every error status it was given; those were checked above.
-    const status = message.text().match(/the server responded with a status of (\d+)/);
-    if (status && allowed(Number(status[1]), message.location().url || "")) return;
-    if (status && expected.some(([s]) => s === Number(status[1]))) return;
+    const status = message.text().match(/the server responded with a status of (\d+)/)?.[1];
+    if (status) {
+      loggedAnswers.set(Number(status), (loggedAnswers.get(Number(status)) || 0) + 1);
+      return;
+    }
     problems.push(`console error: ${message.text()}`);
   });
   return {
-    problems,
+    /** Everything that went wrong, the console's error statuses matched to the expected answers. */
+    problems: () => {
+      const unmatched = [...loggedAnswers].filter(([status, count]) => count > (expectedAnswers.get(status) || 0));
+      return [...problems, ...unmatched.map(([status, count]) => `console: ${count} answers of status ${status}, fewer expected`)];
+    },
     /** The last requests and answers, for a failure's report. */
     recent: () => recent.slice(-12).join("\n"),
     /** The step about to run may see these statuses from these URLs. */
@@ -142,11 +156,11 @@ async function flow(width, height) {
     // What the page showed when the step failed, to read beside the error.
     await screenshot(page, dir, "failed").catch(() => {});
     const shown = await page.textContent("#notice").catch(() => "");
-    console.error(`at ${width} px, on ${page.url()}, the notice read: ${shown}\nproblems: ${seen.problems.join("\n")}\nlast requests:\n${seen.recent()}`);
+    console.error(`at ${width} px, on ${page.url()}, the notice read: ${shown}\nproblems: ${seen.problems().join("\n")}\nlast requests:\n${seen.recent()}`);
     throw error;
   }
   await context.close();
-  assert.deepEqual(seen.problems, [], `at ${width} px`);
+  assert.deepEqual(seen.problems(), [], `at ${width} px`);
 }
 
 async function steps(page, seen, dir) {
@@ -240,6 +254,28 @@ async function steps(page, seen, dir) {
   await page.click("#logout");
   await notice(page, "logged out");
   await page.waitForURL(`${base}/`);
+
+  // 6a. A wrong password is said plainly; a login flood gets a 429 that says when to retry.
+  seen.expect([[401, /\/auth\/(login|session)$/], [429, /\/auth\/login$/]]);
+  await page.fill("#login-email", mine);
+  await page.fill("#login-password", "not the password at all");
+  await page.click("#login button:text('Log in')");
+  await notice(page, "password");
+  const flooded = email("nobody");
+  for (let attempt = 0; attempt < 12; attempt++) {
+    await page.fill("#login-email", flooded);
+    await page.fill("#login-password", "not the password at all");
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/auth/login")),
+      page.click("#login button:text('Log in')"),
+    ]);
+    if (answer.status() === 429) break;
+  }
+  await notice(page, /Too many requests\. Try again in \d+ seconds\./);
+  await screenshot(page, dir, "05b-rate-limited");
+
+  await page.fill("#login-email", "");
+  await page.fill("#login-password", "");
   await tabTo(page, "#login-email");
   await page.keyboard.type(mine);
   await page.keyboard.press("Tab");

@@ -23,6 +23,10 @@ async fn the_web_app_works_in_chromium_through_the_worker() {
         .unwrap();
     println!("{}", run.printed);
     assert!(run.passed, "the browser flow failed:\n{}", run.printed);
-    assert!(run.printed.contains("browser flow passed"), "{}", run.printed);
+    assert!(
+        run.printed.contains("browser flow passed"),
+        "{}",
+        run.printed
+    );
     drop(edge);
 }

@@ -43,8 +43,18 @@ pub fn run_flow(base_url: &str, flow: Flow, expect_edge_cache: bool, name: &str)
         .arg(&screenshots)
         .arg(photo.path())
         .env("NODE_MODULES", modules)
-        .env("FLOW", if flow == Flow::Full { "full" } else { "accounts" })
-        .env("EXPECT_EDGE_CACHE", if expect_edge_cache { "1" } else { "0" })
+        .env(
+            "FLOW",
+            if flow == Flow::Full {
+                "full"
+            } else {
+                "accounts"
+            },
+        )
+        .env(
+            "EXPECT_EDGE_CACHE",
+            if expect_edge_cache { "1" } else { "0" },
+        )
         .output()
         .expect("node runs");
     FlowRun {
