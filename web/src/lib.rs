@@ -7,7 +7,7 @@
 //! The app routes in the browser (`/me`, `/studio`, `/u/{id}`); each of those
 //! paths answers with the index page, so a reload or a shared link works.
 
-mod fingerprint;
+pub mod fingerprint;
 
 use http::{header, HeaderValue, Response, StatusCode};
 
