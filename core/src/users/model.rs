@@ -5,6 +5,19 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Email;
 use crate::ids::UserId;
 
+/// A text field of the profile as the API takes it (documentation only:
+/// the profile holds strings, checked by `parse`): 1 to 200 characters, no
+/// control characters, not only whitespace.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 200,
+    pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+)]
+#[allow(dead_code)]
+pub struct ProfileText(String);
+
 /// A user's postal address, as in the chapter's example.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -12,17 +25,17 @@ use crate::ids::UserId;
 pub struct Address {
     #[cfg_attr(
         feature = "openapi",
-        schema(example = "21 2nd Street", min_length = 1, max_length = 200)
+        schema(value_type = ProfileText, example = "21 2nd Street")
     )]
     pub street_address: String,
     #[cfg_attr(
         feature = "openapi",
-        schema(example = "New York", min_length = 1, max_length = 200)
+        schema(value_type = ProfileText, example = "New York")
     )]
     pub city: String,
     #[cfg_attr(
         feature = "openapi",
-        schema(example = "NY", min_length = 1, max_length = 200)
+        schema(value_type = ProfileText, example = "NY")
     )]
     pub state: String,
     /// A number, as in the chapter's example (so `02134` reads `2134`).
@@ -40,26 +53,83 @@ pub struct Address {
 pub struct UserProfile {
     #[cfg_attr(
         feature = "openapi",
-        schema(example = "John", min_length = 1, max_length = 200)
+        schema(value_type = ProfileText, example = "John")
     )]
     pub first_name: String,
     #[cfg_attr(
         feature = "openapi",
-        schema(example = "Smith", min_length = 1, max_length = 200)
+        schema(value_type = ProfileText, example = "Smith")
     )]
     pub last_name: String,
     pub address: Address,
-    #[cfg_attr(feature = "openapi", schema(example = json!(["212 555-1234", "646 555-4567"]), max_items = 10))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<PhoneNumber>, example = json!(["212 555-1234", "646 555-4567"]), max_items = 10))]
     pub phone_numbers: Vec<String>,
 }
 
+/// A phone number as the API takes it (documentation only: the profile holds
+/// strings, checked by `parse`): digits, spaces and `+ - ( ) .`, with at least
+/// three digits.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(
+    example = "212 555-1234",
+    max_length = 32,
+    pattern = r"^(?=(?:[^0-9]*[0-9]){3})[0-9 +().-]+$"
+)]
+#[allow(dead_code)]
+pub struct PhoneNumber(String);
+
 /// The user object the API answers with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     #[serde(flatten)]
     pub profile: UserProfile,
+}
+
+/// `User`'s schema, spelled out: a derived one would be an `allOf` of the id
+/// and the profile, and the profile forbids fields it does not name (the
+/// id among them), a schema no user satisfies.
+#[cfg(feature = "openapi")]
+mod user_schema {
+    use super::{Address, PhoneNumber, ProfileText, User};
+    use crate::ids::UserId;
+
+    /// A user: its id and its profile.
+    #[derive(utoipa::ToSchema)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct UserFields {
+        id: UserId,
+        #[schema(value_type = ProfileText, example = "John")]
+        first_name: String,
+        #[schema(value_type = ProfileText, example = "Smith")]
+        last_name: String,
+        address: Address,
+        #[schema(value_type = Vec<PhoneNumber>, max_items = 10)]
+        phone_numbers: Vec<String>,
+    }
+
+    impl utoipa::PartialSchema for User {
+        fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+            UserFields::schema()
+        }
+    }
+
+    impl utoipa::ToSchema for User {
+        fn name() -> std::borrow::Cow<'static, str> {
+            "User".into()
+        }
+
+        fn schemas(
+            schemas: &mut Vec<(
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+            )>,
+        ) {
+            UserFields::schemas(schemas);
+        }
+    }
 }
 
 /// How many times a user has been written; the basis of its `ETag`.

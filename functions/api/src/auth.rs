@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use millions_core::auth::{NewSession, Session};
 use millions_core::preconditions::etag;
-use millions_core::{Problem, User, UserId, UserProfile};
+use millions_core::{Problem, User, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::client_address::ClientAddress;
@@ -28,14 +28,17 @@ pub fn routes() -> Router<Arc<ApiState>> {
         .route("/auth/session", get(current_session))
 }
 
-/// The body of `POST /auth/signup`: the login and the new user's profile.
-/// (It describes the body in the OpenAPI document; the core parses it.)
+/// The body of `POST /auth/signup`: the login and the new user's profile,
+/// with no other field. (It describes the body in the OpenAPI document; the
+/// core parses it.) The profile's fields are spelled out rather than
+/// flattened: a flattened profile becomes an `allOf` whose parts each forbid
+/// the other's fields, a schema no body satisfies.
 #[allow(dead_code)]
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignupRequest {
     /// The login name; one account per address (compared case-insensitively).
-    #[schema(example = "john.smith@example.com", max_length = 254)]
+    #[schema(example = "john.smith@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// At least 15 characters.
     #[schema(
@@ -44,17 +47,23 @@ pub struct SignupRequest {
         max_length = 128
     )]
     pub password: String,
-    #[serde(flatten)]
-    pub profile: UserProfile,
+    #[schema(value_type = millions_core::users::ProfileText, example = "John")]
+    pub first_name: String,
+    #[schema(value_type = millions_core::users::ProfileText, example = "Smith")]
+    pub last_name: String,
+    pub address: millions_core::users::Address,
+    #[schema(value_type = Vec<millions_core::users::PhoneNumber>, example = json!(["212 555-1234"]), max_items = 10)]
+    pub phone_numbers: Vec<String>,
 }
 
 /// The body of `POST /auth/login` (described here, parsed by the core).
 #[allow(dead_code)]
-#[derive(utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "john.smith@example.com")]
+    #[schema(example = "john.smith@example.com", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(example = "correct horse battery staple")]
+    #[schema(example = "correct horse battery staple", max_length = 128)]
     pub password: String,
 }
 
@@ -128,7 +137,11 @@ fn opened(session: &NewSession) -> OpenedSession {
 /// Creates a user with a login, and logs it in.
 #[utoipa::path(
     post, path = "/auth/signup", tag = "auth",
-    request_body(content = SignupRequest, content_type = "application/json"),
+    request_body(content = SignupRequest, content_type = "application/json",
+                 example = json!({"email": "john.smith@example.com", "password": "correct horse battery staple",
+                                  "firstName": "John", "lastName": "Smith",
+                                  "address": {"streetAddress": "21 2nd Street", "city": "New York", "state": "NY", "postalCode": 10021},
+                                  "phoneNumbers": ["212 555-1234", "646 555-4567"]})),
     responses(
         (status = 201, description = "Created and logged in; `Location` names the user, `Set-Cookie` holds the session",
          body = SignedUp, headers(("Location" = String), ("ETag" = String), ("Set-Cookie" = String))),
@@ -163,7 +176,8 @@ pub async fn signup(
 /// Opens a session for an email and password.
 #[utoipa::path(
     post, path = "/auth/login", tag = "auth",
-    request_body(content = LoginRequest, content_type = "application/json"),
+    request_body(content = LoginRequest, content_type = "application/json",
+                 example = json!({"email": "john.smith@example.com", "password": "correct horse battery staple"})),
     responses(
         (status = 200, description = "Logged in; `Set-Cookie` holds the session", body = OpenedSession, headers(("Set-Cookie" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -195,9 +209,10 @@ pub async fn login(
 /// Ends the caller's session. Succeeds even when the session had already ended.
 #[utoipa::path(
     post, path = "/auth/logout", tag = "auth",
-    security(("session_cookie" = []), ("bearer" = [])),
+    description = "Ends the session whose token is sent. Idempotent: a token that names no live session (ended, expired, or never issued) is already logged out, so it is answered 204 too, and the cookie is cleared either way; only a request with no token at all is refused.",
+    security((), ("session_cookie" = []), ("bearer" = [])),
     responses(
-        (status = 204, description = "Logged out; `Set-Cookie` clears the session cookie"),
+        (status = 204, description = "Logged out (or the token named no live session); `Set-Cookie` clears the session cookie"),
         (status = 401, description = "No session token was sent", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A cross-site browser request", body = Problem, content_type = "application/problem+json"),
     )

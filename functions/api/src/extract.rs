@@ -14,7 +14,9 @@ use crate::MAX_BODY_BYTES;
 
 /// A JSON request body: `Content-Type` must be JSON (`application/json` or any
 /// `+json` type such as `application/merge-patch+json`), the body at most
-/// [`MAX_BODY_BYTES`], and it must parse.
+/// [`MAX_BODY_BYTES`], and it must parse. Whole numbers written with a
+/// fraction (`10021.0`) are read as the integers they are, as JSON Schema's
+/// `integer` allows, so every typed field after it accepts them.
 pub struct JsonBody(pub Value);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
@@ -31,10 +33,30 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                     Problem::malformed_body(format!("the body could not be read: {rejection}"))
                 }
             })?;
-        let value = serde_json::from_slice(&bytes).map_err(|error| {
+        let mut value = serde_json::from_slice(&bytes).map_err(|error| {
             Problem::malformed_body(format!("the body is not valid JSON: {error}"))
         })?;
+        whole_numbers_as_integers(&mut value);
         Ok(Self(value))
+    }
+}
+
+/// Rewrites every number with no fractional part (within 2^53, where `f64`
+/// is exact) as an integer.
+fn whole_numbers_as_integers(value: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64() {
+                if float.fract() == 0.0 && float.abs() <= EXACT {
+                    // The bounds and the zero fraction make the cast exact.
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 
@@ -135,5 +157,22 @@ impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatchHeader {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let value = parts.headers.get(header::IF_NONE_MATCH);
         Ok(Self(value.and_then(|v| v.to_str().ok()).map(str::to_owned)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let mut body = json!({"a": 10021.0, "b": [1.5, -3.0, 2], "c": {"d": 1e3}, "e": 1e300});
+        whole_numbers_as_integers(&mut body);
+        assert_eq!(
+            body,
+            json!({"a": 10021, "b": [1.5, -3, 2], "c": {"d": 1000}, "e": 1e300})
+        );
+        assert!(body["a"].is_u64());
     }
 }

@@ -35,7 +35,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
 /// How many users like this user.
 #[utoipa::path(
     get, path = "/users/{id}/likes", tag = "likes",
-    params(("id" = u64, Path, description = "The liked user's id")),
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The liked user's id")),
     responses(
         (status = 200, body = LikeCount, headers(("Cache-Control" = String, description = "As a profile's: shared caches may keep it, so the count lags likes by up to its max-age"))),
         (status = 400, description = "The id is not a user id", body = Problem, content_type = "application/problem+json"),
@@ -55,7 +55,7 @@ pub async fn like_count(
 /// Whether `liker` likes this user: 204 if so, 404 if not.
 #[utoipa::path(
     get, path = "/users/{id}/likes/{liker}", tag = "likes",
-    params(("id" = u64, Path, description = "The liked user's id"), ("liker" = u64, Path, description = "The liking user's id")),
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The liked user's id"), ("liker" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The liking user's id")),
     responses(
         (status = 204, description = "The liker likes this user"),
         (status = 400, description = "An id is not a user id", body = Problem, content_type = "application/problem+json"),
@@ -78,7 +78,7 @@ pub async fn is_liked(
 #[utoipa::path(
     put, path = "/users/{id}/likes/{liker}", tag = "likes",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("id" = u64, Path, description = "The user to like"), ("liker" = u64, Path, description = "The caller's own id")),
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The user to like"), ("liker" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The caller's own id")),
     responses(
         (status = 201, description = "Liked now"),
         (status = 204, description = "Already liked; nothing changed"),
@@ -108,7 +108,7 @@ pub async fn like(
 #[utoipa::path(
     delete, path = "/users/{id}/likes/{liker}", tag = "likes",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("id" = u64, Path, description = "The liked user"), ("liker" = u64, Path, description = "The caller's own id")),
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The liked user"), ("liker" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The caller's own id")),
     responses(
         (status = 204, description = "Not liked (any more)"),
         (status = 400, description = "An id is not a user id", body = Problem, content_type = "application/problem+json"),

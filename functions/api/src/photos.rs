@@ -39,15 +39,27 @@ pub fn routes() -> Router<Arc<ApiState>> {
 
 /// The body of `POST /photos` (documentation only: the service parses it).
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadRequest {
     /// image/jpeg, image/png or image/webp.
-    #[schema(example = "image/jpeg")]
+    #[schema(example = "image/jpeg", value_type = UploadType)]
     content_type: String,
     /// The file's exact size, at most 25 MiB.
     #[schema(example = 2_345_678, minimum = 1, maximum = 26_214_400)]
     bytes: u64,
+}
+
+/// The types a photo may be uploaded as (documentation only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum UploadType {
+    #[schema(rename = "image/jpeg")]
+    Jpeg,
+    #[schema(rename = "image/png")]
+    Png,
+    #[schema(rename = "image/webp")]
+    Webp,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -66,7 +78,11 @@ pub struct UploadAnswer {
     security(("session_cookie" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "PUT the file to `upload.url` with `upload.headers`; the signature covers the type and the exact length", body = UploadAnswer),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A cross-site browser request", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unsupported type or a size out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -113,14 +129,17 @@ pub struct JobAccepted {
 /// photo and queues one job.
 #[utoipa::path(
     post, path = "/photos/{id}/jobs", tag = "photos",
-    params(("id" = String, Path, description = "The photo's id, from POST /photos")),
+    params(("id" = String, Path, pattern = "^[0-9a-f]{32}$", description = "The photo's id, from POST /photos")),
     request_body(content = millions_core::photos::JobSpec, content_type = "application/json"),
     security(("session_cookie" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Queued; poll `Location`", body = JobAccepted, headers(("Location" = String))),
         (status = 400, description = "Not a photo id, or not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A cross-site browser request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such photo of this user has been uploaded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An operation is out of bounds (a crop outside the image, a sigma too large, ...), each with a JSON Pointer", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The queue did not take the job; nothing was queued", body = Problem, content_type = "application/problem+json"),
     )
@@ -209,10 +228,11 @@ fn job_view(job: Job, now_ms: u64) -> JobView {
 /// (with the reason). Only the job's owner sees it.
 #[utoipa::path(
     get, path = "/jobs/{id}", tag = "photos",
-    params(("id" = String, Path, description = "The job's id")),
+    params(("id" = String, Path, pattern = "^[0-9a-f]{32}$", description = "The job's id")),
     security(("session_cookie" = []), ("bearer" = [])),
     responses(
         (status = 200, body = JobView),
+        (status = 400, description = "Not a job id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No session", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
     )

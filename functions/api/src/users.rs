@@ -45,7 +45,7 @@ pub async fn create_by_signup() -> ApiError {
 /// Reads a user. Answers 304 when `If-None-Match` names the current version.
 #[utoipa::path(
     get, path = "/users/{id}", tag = "users",
-    params(("id" = u64, Path, description = "The user's id")),
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64, description = "The user's id")),
     responses(
         (status = 200, body = User, headers(("ETag" = String), ("Cache-Control" = String, description = "`public, max-age=30, stale-while-revalidate=60, stale-if-error=600`: shared caches may keep it"))),
         (status = 304, description = "Not modified since the version named in If-None-Match"),
@@ -92,7 +92,7 @@ pub async fn get_user(
 #[utoipa::path(
     put, path = "/users/{id}", tag = "users",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("id" = u64, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[\x21\x23-\x7E]*"(\s*,\s*(W/)?"[\x21\x23-\x7E]*")*)\s*$"#, description = "ETag of the version the change is based on, or `*`")),
     request_body(content = UserProfile, content_type = "application/json"),
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
@@ -121,12 +121,45 @@ pub async fn replace_user(
     Ok(user_response(StatusCode::OK, user))
 }
 
+/// The body of `PATCH /users/{id}` (documentation only: the core applies it
+/// to the stored profile and checks the result): any of the profile's fields,
+/// and nothing else. A field set to `null` would be removed (RFC 7396), and
+/// every field of a profile is required, so `null` is refused.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UserPatch {
+    #[schema(value_type = Option<millions_core::users::ProfileText>, nullable = false)]
+    first_name: Option<String>,
+    #[schema(value_type = Option<millions_core::users::ProfileText>, nullable = false)]
+    last_name: Option<String>,
+    #[schema(nullable = false)]
+    address: Option<AddressPatch>,
+    #[schema(value_type = Option<Vec<millions_core::users::PhoneNumber>>, max_items = 10, nullable = false)]
+    phone_numbers: Option<Vec<String>>,
+}
+
+/// Any of an address's fields (documentation only).
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AddressPatch {
+    #[schema(value_type = Option<millions_core::users::ProfileText>, nullable = false)]
+    street_address: Option<String>,
+    #[schema(value_type = Option<millions_core::users::ProfileText>, nullable = false)]
+    city: Option<String>,
+    #[schema(value_type = Option<millions_core::users::ProfileText>, nullable = false)]
+    state: Option<String>,
+    #[schema(minimum = 0, maximum = 99999, nullable = false)]
+    postal_code: Option<u32>,
+}
+
 /// Changes some fields of a user with a JSON Merge Patch (RFC 7396).
 #[utoipa::path(
     patch, path = "/users/{id}", tag = "users",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("id" = u64, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version the change is based on")),
-    request_body(content = Object, content_type = "application/merge-patch+json",
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[\x21\x23-\x7E]*"(\s*,\s*(W/)?"[\x21\x23-\x7E]*")*)\s*$"#, description = "ETag of the version the change is based on, or `*`")),
+    request_body(content = UserPatch, content_type = "application/merge-patch+json",
                  example = json!({"address": {"city": "Boston"}})),
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
@@ -159,7 +192,7 @@ pub async fn patch_user(
 #[utoipa::path(
     delete, path = "/users/{id}", tag = "users",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("id" = u64, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = u64, Path, minimum = 1, maximum = 9_007_199_254_740_991_i64), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^\s*(\*|(W/)?"[\x21\x23-\x7E]*"(\s*,\s*(W/)?"[\x21\x23-\x7E]*")*)\s*$"#, description = "ETag of the version the deletion is based on, or `*`")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
