@@ -5,6 +5,7 @@
 //! repository is needed. `--backend aws` serves the same router on DynamoDB.
 
 mod cli;
+mod dashboard;
 mod edge;
 mod instances;
 mod logging;

@@ -4,8 +4,9 @@
 //! The stack installs the `metrics` crate's Prometheus recorder for the
 //! whole process, so what every API instance, worker and store records is
 //! here: per-route requests and latencies (one histogram), sign-ups, logins (by outcome),
-//! photo jobs (by outcome), and, read when scraped, the job queue's backlog
-//! and the daily active users. The daily active users come from the shared
+//! photo jobs (by outcome), and, read when scraped, the job queue's backlog,
+//! the edge's answers by cache label (so its hit rate) and the daily active
+//! users. The daily active users come from the shared
 //! store's sketch for today, which every instance merges its own into every
 //! [`ACTIVITY_FLUSH`] (as Lambda instances do in the cloud), so the figure is
 //! the one all instances and regions agree on.
@@ -24,6 +25,7 @@ use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use millions_api::ApiState;
 use millions_core::photos::JobQueue;
+use millions_edge_local::EdgeStats;
 use tokio::sync::watch;
 
 use crate::workers::PoolGauge;
@@ -62,6 +64,14 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
         "Distinct users seen today (UTC) by any instance, estimated"
     );
     metrics::describe_gauge!("photo_queue_backlog", "Photo jobs waiting in the queue");
+    metrics::describe_counter!(
+        "edge_responses_total",
+        "Answers of the front door's edge, by its x-cache label"
+    );
+    metrics::describe_counter!(
+        "edge_origin_failures_total",
+        "Edge answers that were 502 or 504: no origin answered in time"
+    );
     metrics::describe_gauge!("photo_workers_busy", "Photo workers processing a job");
     Ok(handle)
 }
@@ -72,6 +82,7 @@ struct Scrape {
     queue: Arc<dyn JobQueue>,
     pool: Arc<PoolGauge>,
     activity: Arc<ApiState>,
+    edge: Option<Arc<EdgeStats>>,
 }
 
 /// The route, reading the queue and today's active users as it is scraped.
@@ -80,12 +91,14 @@ pub fn routes(
     queue: Arc<dyn JobQueue>,
     pool: Arc<PoolGauge>,
     any_instance: Arc<ApiState>,
+    edge: Option<Arc<EdgeStats>>,
 ) -> Router {
     Router::new().route(PATH, get(scrape)).with_state(Scrape {
         handle,
         queue,
         pool,
         activity: any_instance,
+        edge,
     })
 }
 
@@ -97,6 +110,12 @@ async fn scrape(State(scrape): State<Scrape>) -> impl IntoResponse {
     let busy = scrape.pool.busy.load(std::sync::atomic::Ordering::Relaxed);
     metrics::gauge!("photo_workers_busy").set(busy as f64);
     flush_activity(&scrape.activity).await;
+    if let Some(edge) = &scrape.edge {
+        for (label, count) in edge.answers() {
+            metrics::counter!("edge_responses_total", "cache" => label).absolute(count);
+        }
+        metrics::counter!("edge_origin_failures_total").absolute(edge.origin_failures());
+    }
     (
         [(
             header::CONTENT_TYPE,

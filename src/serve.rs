@@ -58,7 +58,8 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         Arc::clone(&stack.queue),
         pool.gauge(),
     )
-    .merge(crate::shards::routes(stack.resharder.clone()));
+    .merge(crate::shards::routes(stack.resharder.clone()))
+    .merge(crate::dashboard::routes());
     let workers = tokio::spawn(pool.run(stopping.clone()));
 
     if args.no_edge {
@@ -73,6 +74,7 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
             Arc::clone(&stack.queue),
             pool_gauge,
             Arc::clone(&state),
+            None,
         ));
         let api = millions_api::router(state);
         tracing::info!(address = %front_address, node = first_node, edge = false, "listening on http://{front_address}");
@@ -122,6 +124,7 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
                 Arc::clone(&stack.queue),
                 pool_gauge,
                 Arc::clone(&states[0]),
+                Some(Arc::clone(&edge.stats)),
             ));
         tracing::info!(address = %front_address, edge = true, instances = args.instances, "listening on http://{front_address}");
         let front = serve_edge(front, millions_edge_local::front(edge, local), stopping);

@@ -54,6 +54,7 @@ pub(crate) type LocalEdge = Edge<ResponseCache, HyperTransport>;
 pub(crate) struct Shared {
     pub(crate) edge: LocalEdge,
     pub(crate) client: Client,
+    pub(crate) stats: Arc<crate::EdgeStats>,
 }
 
 /// The edge and the routes served beside it.
@@ -153,7 +154,15 @@ impl Front {
             let shared = Arc::clone(&self.shared);
             tokio::spawn(async move { shared.edge.refresh(refresh, &client).await });
         }
-        handled.response.map(|body| Either::Left(Full::new(body)))
+        let response = handled.response;
+        self.shared.stats.count(
+            response
+                .headers()
+                .get("x-cache")
+                .map(|label| label.as_bytes()),
+            response.status().as_u16(),
+        );
+        response.map(|body| Either::Left(Full::new(body)))
     }
 }
 

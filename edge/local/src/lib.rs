@@ -10,8 +10,10 @@
 
 mod cache;
 mod front;
+mod stats;
 mod transport;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use millions_edge_policy::config::DEFAULT_STATIC_SECONDS;
@@ -20,6 +22,7 @@ use millions_edge_policy::origins::Origin;
 
 pub use cache::ResponseCache;
 pub use front::Front;
+pub use stats::EdgeStats;
 
 /// How the edge is set up.
 #[derive(Debug, Clone)]
@@ -43,6 +46,8 @@ pub struct EdgeConfig {
     /// Spread requests over all origins (instances of one region) instead of
     /// preferring them in order (regions).
     pub balance: bool,
+    /// Where the front door counts its answers.
+    pub stats: Arc<EdgeStats>,
 }
 
 impl EdgeConfig {
@@ -62,6 +67,7 @@ impl EdgeConfig {
             origin_timeout: Duration::from_secs(10),
             cache_bytes: 64 * 1024 * 1024,
             balance: false,
+            stats: Arc::default(),
         }
     }
 }
@@ -90,6 +96,7 @@ pub fn front(config: EdgeConfig, local: axum::Router) -> Front {
             address: None,
             continent: config.continent.clone(),
         },
+        stats: config.stats,
     };
     Front::new(shared, local)
 }

@@ -1,7 +1,8 @@
-//! The browser flow of the web app (`tests/browser/app-flow.mjs`): Debian's
-//! Chromium driven by playwright-core, run against any front door (the local
-//! stack's edge, or the Worker in `wrangler dev`). Installs what it needs
-//! with the repository's script when something is missing.
+//! Browser scripts (`tests/browser/*.mjs`): Debian's Chromium driven by
+//! playwright-core, run against any front door (the local stack's edge, or
+//! the Worker in `wrangler dev`): the web app's flow, and the live
+//! dashboard. Installs what they need with the repository's script when
+//! something is missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,32 +30,55 @@ pub struct FlowRun {
 /// With `expect_edge_cache`, a second visitor must get the app's files from
 /// the edge cache.
 pub fn run_flow(base_url: &str, flow: Flow, expect_edge_cache: bool, name: &str) -> FlowRun {
-    let root = repository_root();
-    let (node, modules) = browser_tools(&root);
-    let screenshots = root.join("target/browser-screenshots").join(name);
     let photo = tempfile::Builder::new()
         .suffix(".jpg")
         .tempfile()
         .expect("a temporary file");
     std::fs::write(photo.path(), crate::photos::jpeg(320, 240)).expect("the photo is written");
+    let photo = photo.path().to_str().expect("a UTF-8 path").to_owned();
+    run_script(
+        "tests/browser/app-flow.mjs",
+        base_url,
+        name,
+        &[&photo],
+        &[
+            (
+                "FLOW",
+                if flow == Flow::Full {
+                    "full"
+                } else {
+                    "accounts"
+                },
+            ),
+            (
+                "EXPECT_EDGE_CACHE",
+                if expect_edge_cache { "1" } else { "0" },
+            ),
+        ],
+    )
+}
+
+/// Runs the browser script `script` (a path from the repository root) as
+/// `node SCRIPT BASE_URL OUTPUT_DIR ARGS...`, with playwright-core reachable
+/// through `NODE_MODULES`; its screenshots go to
+/// `target/browser-screenshots/<name>/`.
+pub fn run_script(
+    script: &str,
+    base_url: &str,
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> FlowRun {
+    let root = repository_root();
+    let (node, modules) = browser_tools(&root);
+    let screenshots = root.join("target/browser-screenshots").join(name);
     let output = Command::new(node)
-        .arg(root.join("tests/browser/app-flow.mjs"))
+        .arg(root.join(script))
         .arg(base_url)
         .arg(&screenshots)
-        .arg(photo.path())
+        .args(args)
         .env("NODE_MODULES", modules)
-        .env(
-            "FLOW",
-            if flow == Flow::Full {
-                "full"
-            } else {
-                "accounts"
-            },
-        )
-        .env(
-            "EXPECT_EDGE_CACHE",
-            if expect_edge_cache { "1" } else { "0" },
-        )
+        .envs(env.iter().copied())
         .output()
         .expect("node runs");
     FlowRun {
