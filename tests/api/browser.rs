@@ -55,7 +55,7 @@ async fn the_live_dashboard_plots_the_stack_under_load() {
                 // with the API.
                 let id = ids[(sent as usize + worker) % ids.len()];
                 let mut read = client.get(format!("{base}/users/{id}"));
-                if sent % 4 == 0 {
+                if sent.is_multiple_of(4) {
                     read = read.header("cache-control", "no-cache");
                 }
                 let _ = read.send().await;
