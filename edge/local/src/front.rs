@@ -40,6 +40,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// many connections. Larger heads are answered 431.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
+/// The engine's label on every answer, read to count it.
+const X_CACHE: http::HeaderName = http::HeaderName::from_static("x-cache");
+
 /// The prefix of the paths the local stack answers itself, never cached.
 const LOCAL_PREFIX: &str = "/_local/";
 
@@ -158,7 +161,7 @@ impl Front {
         self.shared.stats.count(
             response
                 .headers()
-                .get("x-cache")
+                .get(X_CACHE)
                 .map(|label| label.as_bytes()),
             response.status().as_u16(),
         );
