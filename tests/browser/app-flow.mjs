@@ -61,8 +61,9 @@ function watch(page) {
   const allowed = (status, url) => expected.some(([s, pattern]) => s === status && pattern.test(url));
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("requestfailed", (request) => {
-    // An image whose element was replaced mid-load is cancelled, not failed.
-    if (request.failure()?.errorText === "net::ERR_ABORTED" && request.resourceType() === "image") return;
+    // A request the page itself cancelled (a reload or navigation while a
+    // fetch or an image was loading) did not fail; the server never refused it.
+    if (request.failure()?.errorText === "net::ERR_ABORTED") return;
     problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`);
   });
   const recent = [];
