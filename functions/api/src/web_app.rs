@@ -23,7 +23,7 @@ pub async fn app_or_not_found(request: Request<Body>) -> Response {
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|field| field.to_str().ok())
-        .filter(|field| millions_web::none_match(field, asset.etag))
+        .filter(|field| millions_core::preconditions::if_none_match_names(field, asset.etag))
         .map(|_| asset.etag);
     // The server leaves out the body of a `HEAD` answer itself.
     millions_web::response(asset, millions_web::DEFAULT_STATIC_SECONDS, held)
