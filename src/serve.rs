@@ -12,7 +12,7 @@ use millions_api::{ApiState, Settings, WebSettings};
 use millions_core::auth::{AuthSettings, Limit, LoginLimits, SessionLifetimes};
 use millions_core::photos::{JobQueue, QueueSettings};
 use millions_core::{Clock, Ports};
-use millions_edge_local::EdgeConfig;
+use millions_edge_local::{EdgeConfig, EdgeSettings};
 use millions_edge_policy::origins::Origin;
 use millions_infra::aws::Deployment;
 use millions_infra::local::{
@@ -110,12 +110,17 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
                 near: Vec::new(),
             });
         }
-        let mut edge = EdgeConfig::single_origin(String::new());
-        edge.origins = origins;
-        edge.balance = args.instances > 1;
+        let mut edge = EdgeConfig::new(crate::edge::with_environment(EdgeSettings {
+            origins,
+            balance: args.instances > 1,
+            // A stopped instance is skipped after its first refused
+            // connection, and probed again soon: a local restart takes a
+            // second, not the minutes a region's outage may.
+            failure_threshold: 1,
+            cooldown_ms: 5_000,
+            ..EdgeSettings::default()
+        })?);
         edge.cache_bytes = args.edge_cache_mib * 1024 * 1024;
-        // A stopped instance is skipped after its first refused connection.
-        edge.failure_threshold = 1;
         let local = instances
             .control_routes()
             .merge(local_routes)

@@ -50,6 +50,21 @@ pub struct Problem {
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl Problem {
+    /// The problem as an answer: its status, `Content-Type:
+    /// application/problem+json` and the document as the body. One builder
+    /// for the API and the edges, so their problems read the same.
+    pub fn to_response<B: From<Vec<u8>>>(&self) -> http::Response<B> {
+        let body = serde_json::to_vec(self).expect("a problem always serializes");
+        let mut response = http::Response::new(B::from(body));
+        *response.status_mut() = http::StatusCode::from_u16(self.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(PROBLEM_JSON),
+        );
+        response
+    }
+
     fn new(slug: &str, title: &str, status: u16, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("/problems/{slug}"),

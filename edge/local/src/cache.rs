@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::HeaderValue;
-use millions_edge_policy::engine::{ResponseStore, Stored};
+use millions_edge_policy::runtime::{OriginAnswer, ResponseStore};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
@@ -36,7 +36,7 @@ const TYPICAL_ENTRY_BYTES: u64 = 2 * 1024;
 /// A stored answer, until when the policy said to keep it, and its size.
 #[derive(Debug)]
 pub struct CachedResponse {
-    pub stored: Stored,
+    pub stored: OriginAnswer,
     expires: Instant,
     weight: u64,
 }
@@ -47,7 +47,7 @@ const ENTRY_OVERHEAD_BYTES: usize = 512;
 const FIELD_OVERHEAD_BYTES: usize = 48;
 
 impl CachedResponse {
-    fn new(stored: Stored, lifetime: Duration) -> Self {
+    fn new(stored: OriginAnswer, lifetime: Duration) -> Self {
         let stored = compacted(stored);
         let headers: usize = stored
             .headers
@@ -67,7 +67,7 @@ impl CachedResponse {
 /// As read from the origin they are slices of the connection's read buffer,
 /// and a slice keeps the whole buffer alive: a cache weighed at 64 MiB held
 /// about 700 MiB over a million profiles before this copy.
-fn compacted(mut stored: Stored) -> Stored {
+fn compacted(mut stored: OriginAnswer) -> OriginAnswer {
     stored.body = Bytes::copy_from_slice(&stored.body);
     for value in stored.headers.values_mut() {
         let mut copy =
@@ -82,8 +82,8 @@ fn compacted(mut stored: Stored) -> Stored {
 #[derive(Debug, Clone)]
 pub struct Hit(Arc<CachedResponse>);
 
-impl AsRef<Stored> for Hit {
-    fn as_ref(&self) -> &Stored {
+impl AsRef<OriginAnswer> for Hit {
+    fn as_ref(&self) -> &OriginAnswer {
         &self.0.stored
     }
 }
@@ -164,7 +164,7 @@ impl ResponseStore for ResponseCache {
     }
 
     /// Stores the answer unless its key's stripe was purged since `epoch`.
-    async fn put(&self, key: String, stored: Stored, lifetime_secs: u32, epoch: Epoch) {
+    async fn put(&self, key: String, stored: OriginAnswer, lifetime_secs: u32, epoch: Epoch) {
         if self.purged_since(epoch) {
             return;
         }
@@ -198,8 +198,8 @@ mod tests {
 
     use super::*;
 
-    fn answer(body: &str) -> Stored {
-        Stored {
+    fn answer(body: &str) -> OriginAnswer {
+        OriginAnswer {
             status: StatusCode::OK,
             headers: HeaderMap::new(),
             body: Bytes::copy_from_slice(body.as_bytes()),

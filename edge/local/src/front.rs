@@ -19,7 +19,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use millions_core::Problem;
-use millions_edge_policy::engine::{problem_response, Client, Edge};
+use millions_edge_policy::engine::Edge;
+use millions_edge_policy::runtime::Client;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -52,11 +53,9 @@ type FrontBody = Either<Full<Bytes>, Body>;
 /// The engine with the local edge's cache and HTTP client.
 pub(crate) type LocalEdge = Edge<ResponseCache, HyperTransport>;
 
-/// What every request shares: the engine, and what the edge knows about its
-/// clients (the address is filled in per connection).
+/// What every request shares: the engine and the answer counters.
 pub(crate) struct Shared {
     pub(crate) edge: LocalEdge,
-    pub(crate) client: Client,
     pub(crate) stats: Arc<crate::EdgeStats>,
 }
 
@@ -144,9 +143,11 @@ impl Front {
                 }
             }
         };
+        // A local client's continent is unknown: the settings'
+        // `default_continent` decides.
         let client = Client {
             address: Some(peer.ip()),
-            ..self.shared.client.clone()
+            continent: None,
         };
         let handled = self
             .shared
@@ -170,7 +171,9 @@ impl Front {
 }
 
 fn problem(problem: &Problem) -> Response<FrontBody> {
-    problem_response(problem).map(|body| Either::Left(Full::new(body)))
+    problem
+        .to_response::<Bytes>()
+        .map(|body| Either::Left(Full::new(body)))
 }
 
 #[cfg(test)]

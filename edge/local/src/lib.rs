@@ -16,86 +16,61 @@ mod transport;
 use std::sync::Arc;
 use std::time::Duration;
 
-use millions_edge_policy::config::DEFAULT_STATIC_SECONDS;
-use millions_edge_policy::engine::{Client, Edge, EdgeSettings};
+use millions_edge_policy::engine::Edge;
 use millions_edge_policy::origins::Origin;
 
 pub use cache::ResponseCache;
 pub use front::Front;
 pub use stats::EdgeStats;
 
-/// How the edge is set up.
+/// How the edge is set up: the settings every edge runtime shares (one
+/// type, one parser, one set of defaults), and what only a process of its
+/// own has.
 #[derive(Debug, Clone)]
 pub struct EdgeConfig {
-    /// The release; part of every cache key, so a deploy starts a clean cache.
-    pub asset_version: String,
-    /// Seconds the web app's plain (not content-hashed) files are fresh.
-    pub static_seconds: u32,
-    /// Origin regions in order of preference.
-    pub origins: Vec<Origin>,
-    /// The continent the local edge pretends its clients are on.
-    pub continent: Option<String>,
-    /// Failures in a row before a region is skipped.
-    pub failure_threshold: u32,
-    /// How long a failed region is skipped before it is probed again.
-    pub cooldown: Duration,
+    pub settings: EdgeSettings,
     /// How long one attempt at one origin may take.
     pub origin_timeout: Duration,
     /// Upper bound of the cache's size, in bytes of stored bodies and headers.
     pub cache_bytes: u64,
-    /// Spread requests over all origins (instances of one region) instead of
-    /// preferring them in order (regions).
-    pub balance: bool,
     /// Where the front door counts its answers.
     pub stats: Arc<EdgeStats>,
 }
 
 impl EdgeConfig {
+    /// These settings, with a 64 MiB cache and 10 s per origin attempt.
+    pub fn new(settings: EdgeSettings) -> Self {
+        Self {
+            settings,
+            origin_timeout: Duration::from_secs(10),
+            cache_bytes: 64 * 1024 * 1024,
+            stats: Arc::default(),
+        }
+    }
+
     /// One origin, defaults for everything else.
     pub fn single_origin(url: impl Into<String>) -> Self {
-        Self {
-            asset_version: "dev".into(),
-            static_seconds: DEFAULT_STATIC_SECONDS,
+        Self::new(EdgeSettings {
             origins: vec![Origin {
                 region: "local".into(),
                 url: url.into(),
                 near: Vec::new(),
             }],
-            continent: None,
-            failure_threshold: 2,
-            cooldown: Duration::from_secs(5),
-            origin_timeout: Duration::from_secs(10),
-            cache_bytes: 64 * 1024 * 1024,
-            balance: false,
-            stats: Arc::default(),
-        }
+            ..EdgeSettings::default()
+        })
     }
 }
 
 /// Builds the front door: the edge, with `local` (routes under `/_local/`)
 /// served beside it. Start it with [`Front::serve`].
 pub fn front(config: EdgeConfig, local: axum::Router) -> Front {
-    let settings = EdgeSettings {
-        asset_version: config.asset_version.clone(),
-        static_seconds: config.static_seconds,
-        origins: config.origins.clone(),
-        default_continent: None,
-        failure_threshold: config.failure_threshold,
-        cooldown_ms: config.cooldown.as_millis() as u64,
-        balance: config.balance,
-        coalesce_misses: true,
-    };
     let shared = front::Shared {
         edge: Edge::new(
-            settings,
+            config.settings,
             ResponseCache::new(config.cache_bytes),
             transport::HyperTransport::new(config.origin_timeout),
             now_ms,
         ),
-        client: Client {
-            address: None,
-            continent: config.continent.clone(),
-        },
         stats: config.stats,
     };
     Front::new(shared, local)
@@ -106,7 +81,10 @@ fn now_ms() -> u64 {
     millions_edge_policy::freshness::system_now_ms()
 }
 
-/// Re-exported so callers can build origin lists without naming the policy crate.
+/// Re-exported so callers can configure the edge without naming the policy crate.
 pub mod policy {
+    pub use millions_edge_policy::config::{ConfigError, EdgeSettings};
     pub use millions_edge_policy::origins::Origin;
 }
+
+pub use policy::EdgeSettings;

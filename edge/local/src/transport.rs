@@ -17,7 +17,7 @@ use http::{header, HeaderValue, Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use millions_edge_policy::engine::{SendError, Transport};
+use millions_edge_policy::runtime::{SendError, Transport};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 

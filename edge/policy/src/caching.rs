@@ -2,8 +2,22 @@
 //! Whether (and how long) an answer is stored is the origin's to say, read
 //! by [`crate::freshness`].
 
+use http::Method;
+
 use crate::routes;
-use crate::RequestFacts;
+
+/// The parts of a request the cache lookup looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    /// The query string without the `?`, if any.
+    pub query: Option<&'a str>,
+    /// The request carries credentials: a session cookie or an `Authorization` header.
+    pub authenticated: bool,
+    /// `Cache-Control` of the request, if any.
+    pub cache_control: Option<&'a str>,
+}
 
 /// Why a request goes straight to the origin without reading the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +47,7 @@ pub enum Lookup {
 /// Decides how to handle `request`; `asset_version` (the release) is part of
 /// every key, so a deploy starts from a clean cache without a purge.
 pub fn lookup(request: &RequestFacts<'_>, asset_version: &str) -> Lookup {
-    if !matches!(request.method, "GET" | "HEAD") {
+    if !matches!(request.method, Method::GET | Method::HEAD) {
         return Lookup::Bypass(Bypass::Method);
     }
     if request.authenticated && millions_web::find(&routes::normalise(request.path)).is_none() {
@@ -78,7 +92,7 @@ mod tests {
 
     fn get(path: &str) -> RequestFacts<'_> {
         RequestFacts {
-            method: "GET",
+            method: Method::GET,
             path,
             ..Default::default()
         }
@@ -94,7 +108,7 @@ mod tests {
             (get("/users/12"), cache("/r1/users/12")),
             (
                 RequestFacts {
-                    method: "HEAD",
+                    method: Method::HEAD,
                     ..get("/users/12")
                 },
                 cache("/r1/users/12"),
@@ -103,14 +117,14 @@ mod tests {
             (get("/health"), cache("/r1/health")),
             (
                 RequestFacts {
-                    method: "POST",
+                    method: Method::POST,
                     ..get("/users")
                 },
                 Lookup::Bypass(Bypass::Method),
             ),
             (
                 RequestFacts {
-                    method: "PATCH",
+                    method: Method::PATCH,
                     ..get("/users/12")
                 },
                 Lookup::Bypass(Bypass::Method),

@@ -3,7 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::engine::Fetched;
+use millions_core::Problem;
+
+use crate::runtime::OriginAnswer;
+
+/// What one origin fetch produced, handed to every request that waited on it.
+pub(crate) type Fetched = Result<OriginAnswer, Problem>;
 
 /// Cache fills under way, by key, with the requests waiting for each: while
 /// one request fetches a key from the origin, the others for the same key

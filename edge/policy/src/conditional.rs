@@ -3,6 +3,8 @@
 
 use std::time::SystemTime;
 
+use http::Method;
+
 use millions_core::preconditions::if_none_match_names;
 
 /// The validators of the representation the edge holds.
@@ -23,11 +25,11 @@ pub struct Preconditions<'a> {
 /// `If-None-Match` is present it alone decides (weak comparison); otherwise
 /// `If-Modified-Since` does, and an unparsable date is ignored.
 pub fn not_modified(
-    method: &str,
+    method: &Method,
     preconditions: &Preconditions<'_>,
     held: &Validators<'_>,
 ) -> bool {
-    if !matches!(method, "GET" | "HEAD") {
+    if !matches!(*method, Method::GET | Method::HEAD) {
         return false;
     }
     if let Some(candidates) = preconditions.if_none_match {
@@ -94,7 +96,7 @@ mod tests {
         ];
         for (method, preconditions, expected) in cases {
             assert_eq!(
-                not_modified(method, preconditions, &held),
+                not_modified(&method.parse().expect("a method"), preconditions, &held),
                 *expected,
                 "{method} {preconditions:?}"
             );
@@ -107,6 +109,10 @@ mod tests {
             if_none_match: Some("*"),
             if_modified_since: Some(MODIFIED),
         };
-        assert!(!not_modified("GET", &preconditions, &Validators::default()));
+        assert!(!not_modified(
+            &Method::GET,
+            &preconditions,
+            &Validators::default()
+        ));
     }
 }

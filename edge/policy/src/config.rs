@@ -1,11 +1,51 @@
-//! Reading an edge's settings from string variables: `wrangler.toml` `[vars]`
-//! for the Worker, component variables or the environment for Spin, flags
-//! for the local edge. One parser, so every runtime reads them the same way.
+//! An edge's settings: one type with one set of defaults, and one parser of
+//! the string variables that set them (`wrangler.toml` `[vars]` for the
+//! Worker, component variables for Spin, the environment for the local
+//! edge), so every runtime reads the same names the same way.
 
 use serde::Deserialize;
 
-use crate::engine::EdgeSettings;
 use crate::origins::Origin;
+
+/// What one edge deployment is configured with.
+#[derive(Debug, Clone)]
+pub struct EdgeSettings {
+    /// The release; part of every cache key, so a deploy starts a clean cache.
+    pub asset_version: String,
+    /// Seconds the web app's plain (not content-hashed) files are fresh.
+    pub static_seconds: u32,
+    /// Origin regions in order of preference.
+    pub origins: Vec<Origin>,
+    /// The continent to prefer when the request does not say.
+    pub default_continent: Option<String>,
+    /// Failures in a row before a region is skipped.
+    pub failure_threshold: u32,
+    /// How long a failed region is skipped before it is probed again.
+    pub cooldown_ms: u64,
+    /// Spread requests over all origins (instances of one region) instead of
+    /// preferring them in order.
+    pub balance: bool,
+    /// Let concurrent misses for one key share one origin fetch. Off where
+    /// one request must not wait on another's (Cloudflare Workers: a promise
+    /// settled from another request's context can leave the waiter hung).
+    pub coalesce_misses: bool,
+}
+
+impl Default for EdgeSettings {
+    /// No origins yet; two failures in a row skip a region for 30 s.
+    fn default() -> Self {
+        Self {
+            asset_version: "dev".into(),
+            static_seconds: DEFAULT_STATIC_SECONDS,
+            origins: Vec::new(),
+            default_continent: None,
+            failure_threshold: 2,
+            cooldown_ms: 30_000,
+            balance: false,
+            coalesce_misses: true,
+        }
+    }
+}
 
 /// A variable is missing or unreadable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,15 +68,10 @@ struct OriginVar {
     near: Vec<String>,
 }
 
-/// Builds settings from variables, `var(name)` giving each one's value.
-///
-/// - `ORIGINS` (required): `[{"region": "us-east-1", "url": "https://...", "near": ["NA", "SA"]}, ...]`,
-///   in order of preference;
-/// - `ASSET_VERSION`: the release, part of every cache key (default `dev`);
-/// - `STATIC_MAX_AGE`: seconds the web app's plain (not content-hashed)
-///   files are fresh; everything else lives as long as its origin says;
-/// - `FAILURE_THRESHOLD`, `COOLDOWN_MS`: when a region is skipped, and for how long;
-/// - `DEFAULT_CONTINENT`: the continent to prefer when the platform does not say.
+/// Builds settings from variables, `var(name)` giving each one's value:
+/// `ORIGINS` (required), `[{"region": "us-east-1", "url": "https://...",
+/// "near": ["NA", "SA"]}, ...]` in order of preference, and the optional
+/// variables of [`EdgeSettings::with_vars`].
 pub fn settings_from_vars(
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<EdgeSettings, ConfigError> {
@@ -46,25 +81,7 @@ pub fn settings_from_vars(
     if origins.is_empty() {
         return Err(ConfigError::BadOrigins("the list is empty".into()));
     }
-    let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-        match var(name) {
-            None => Ok(default),
-            Some(value) => value
-                .trim()
-                .parse()
-                .map_err(|_| ConfigError::NotANumber { name, value }),
-        }
-    };
-    let seconds = |name, default: u32| -> Result<u32, ConfigError> {
-        let value = number(name, default.into())?;
-        u32::try_from(value).map_err(|_| ConfigError::NotANumber {
-            name,
-            value: value.to_string(),
-        })
-    };
-    Ok(EdgeSettings {
-        asset_version: var("ASSET_VERSION").unwrap_or_else(|| "dev".into()),
-        static_seconds: seconds("STATIC_MAX_AGE", DEFAULT_STATIC_SECONDS)?,
+    EdgeSettings {
         origins: origins
             .into_iter()
             .map(|origin| Origin {
@@ -73,12 +90,52 @@ pub fn settings_from_vars(
                 near: origin.near,
             })
             .collect(),
-        default_continent: var("DEFAULT_CONTINENT").filter(|c| !c.is_empty()),
-        failure_threshold: u32::try_from(number("FAILURE_THRESHOLD", 2)?).unwrap_or(u32::MAX),
-        cooldown_ms: number("COOLDOWN_MS", 30_000)?,
-        balance: false,
-        coalesce_misses: true,
-    })
+        ..EdgeSettings::default()
+    }
+    .with_vars(var)
+}
+
+impl EdgeSettings {
+    /// These settings with the optional variables that are set applied:
+    ///
+    /// - `ASSET_VERSION`: the release, part of every cache key;
+    /// - `STATIC_MAX_AGE`: seconds the web app's plain (not content-hashed)
+    ///   files are fresh; everything else lives as long as its origin says;
+    /// - `FAILURE_THRESHOLD`, `COOLDOWN_MS`: when a region is skipped, and for how long;
+    /// - `DEFAULT_CONTINENT`: the continent to prefer when the platform does not say.
+    pub fn with_vars(self, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(value) => value
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError::NotANumber { name, value }),
+            }
+        };
+        let narrow = |name: &'static str, value: u64| {
+            u32::try_from(value).map_err(|_| ConfigError::NotANumber {
+                name,
+                value: value.to_string(),
+            })
+        };
+        Ok(Self {
+            asset_version: var("ASSET_VERSION").unwrap_or(self.asset_version),
+            static_seconds: narrow(
+                "STATIC_MAX_AGE",
+                number("STATIC_MAX_AGE", self.static_seconds.into())?,
+            )?,
+            default_continent: var("DEFAULT_CONTINENT")
+                .filter(|c| !c.is_empty())
+                .or(self.default_continent),
+            failure_threshold: narrow(
+                "FAILURE_THRESHOLD",
+                number("FAILURE_THRESHOLD", self.failure_threshold.into())?,
+            )?,
+            cooldown_ms: number("COOLDOWN_MS", self.cooldown_ms)?,
+            ..self
+        })
+    }
 }
 
 #[cfg(test)]
@@ -111,6 +168,19 @@ mod tests {
             (settings.failure_threshold, settings.cooldown_ms),
             (2, 30_000)
         );
+    }
+
+    #[test]
+    fn variables_change_only_what_they_set() {
+        let local = EdgeSettings {
+            failure_threshold: 1,
+            cooldown_ms: 5_000,
+            ..EdgeSettings::default()
+        };
+        let unset = local.clone().with_vars(vars(&[])).unwrap();
+        assert_eq!((unset.failure_threshold, unset.cooldown_ms), (1, 5_000));
+        let tuned = local.with_vars(vars(&[("COOLDOWN_MS", "250")])).unwrap();
+        assert_eq!((tuned.failure_threshold, tuned.cooldown_ms), (1, 250));
     }
 
     #[test]

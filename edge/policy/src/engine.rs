@@ -12,32 +12,21 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
-use millions_core::problem::PROBLEM_JSON;
 use millions_core::Problem;
 
-use crate::caching::{key_of, lookup, Bypass, Lookup};
-use crate::coalesce::{InFlight, Role};
+use crate::caching::{key_of, lookup, Bypass, Lookup, RequestFacts};
+use crate::coalesce::{Fetched, InFlight, Role};
 use crate::conditional::{not_modified, Preconditions, Validators};
+use crate::config::EdgeSettings;
 use crate::directives::Directives;
+use crate::forwarding::remove_hop_by_hop;
 use crate::freshness::{
     has_validator, storable, unstored_fields, variant, CachePolicy, Exchange, Reuse,
     VARIES_ON_NOTHING,
 };
-use crate::origins::{may_retry_elsewhere, spread, Origin, Origins};
+use crate::origins::{may_retry_elsewhere, spread, Origins};
 use crate::purge::{stale_after, Write};
-use crate::RequestFacts;
-
-/// An answer as the edge keeps it.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    /// Which origin produced it (`x-edge-origin`).
-    pub region: String,
-    /// How a stored answer may be reused; `None` for answers not stored.
-    pub policy: Option<CachePolicy>,
-}
+use crate::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
 
 /// The engine's answer, and a refresh to run after it is sent when the
 /// answer was a stale entry served under `stale-while-revalidate`.
@@ -62,86 +51,6 @@ pub struct Refresh {
     key: String,
 }
 
-impl Stored {
-    /// Its age at `now_ms` (RFC 9111 §4.2.3), sent as `Age`; `None` for an
-    /// answer that was not stored.
-    fn age_seconds(&self, now_ms: u64) -> Option<u64> {
-        self.policy.map(|policy| policy.age_seconds(now_ms))
-    }
-}
-
-impl AsRef<Stored> for Stored {
-    fn as_ref(&self) -> &Stored {
-        self
-    }
-}
-
-/// Where answers are kept between requests.
-#[allow(async_fn_in_trait)] // each runtime calls it on its own concrete type
-pub trait ResponseStore {
-    /// A stored entry, owned or shared.
-    type Entry: AsRef<Stored>;
-    /// Taken before asking the origin; `put` drops the answer if a purge
-    /// happened since (a read racing a write must not pin the old version).
-    type Ticket: Copy;
-
-    /// The ticket for a fill of `key`: a purge of another key need not
-    /// spoil it.
-    fn ticket(&self, key: &str) -> Self::Ticket;
-    async fn get(&self, key: &str) -> Option<Self::Entry>;
-    async fn put(&self, key: String, entry: Stored, lifetime_secs: u32, ticket: Self::Ticket);
-    async fn purge(&self, keys: &[String]);
-}
-
-/// Why one attempt at one origin failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
-    /// The request never left (the connection was refused): safe to resend.
-    NotSent(String),
-    /// The request may have reached the origin.
-    Failed(String),
-}
-
-/// The runtime's HTTP client.
-#[allow(async_fn_in_trait)]
-pub trait Transport {
-    /// Sends a request with an absolute URI and reads the whole answer.
-    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, SendError>;
-}
-
-/// What one edge deployment is configured with.
-#[derive(Debug, Clone)]
-pub struct EdgeSettings {
-    /// The release; part of every cache key, so a deploy starts a clean cache.
-    pub asset_version: String,
-    /// Seconds the web app's plain (not content-hashed) files are fresh.
-    pub static_seconds: u32,
-    /// Origin regions in order of preference.
-    pub origins: Vec<Origin>,
-    /// The continent to prefer when the request does not say.
-    pub default_continent: Option<String>,
-    /// Failures in a row before a region is skipped.
-    pub failure_threshold: u32,
-    /// How long a failed region is skipped before it is probed again.
-    pub cooldown_ms: u64,
-    /// Spread requests over all origins (instances of one region) instead of
-    /// preferring them in order.
-    pub balance: bool,
-    /// Let concurrent misses for one key share one origin fetch. Off where
-    /// one request must not wait on another's (Cloudflare Workers: a promise
-    /// settled from another request's context can leave the waiter hung).
-    pub coalesce_misses: bool,
-}
-
-/// What the runtime knows about the client.
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    /// The client's address, appended to `X-Forwarded-For`.
-    pub address: Option<std::net::IpAddr>,
-    /// The client's continent code (`EU`, `NA`, ...), if the platform says.
-    pub continent: Option<String>,
-}
-
 /// The region name reported for answers from the embedded web app.
 pub const ASSETS_ORIGIN: &str = "edge-assets";
 
@@ -156,9 +65,6 @@ pub struct Edge<S, T> {
     request_ids: AtomicU64,
     in_flight: InFlight,
 }
-
-/// What one origin fetch produced, handed to every request that waited on it.
-pub(crate) type Fetched = Result<Stored, Problem>;
 
 impl<S: ResponseStore, T: Transport> Edge<S, T> {
     /// `now_ms` is the runtime's clock (any monotonic milliseconds).
@@ -190,7 +96,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     pub async fn handle(&self, request: Request<Bytes>, client: &Client) -> Handled {
         let (parts, body) = request.into_parts();
         let facts = RequestFacts {
-            method: parts.method.as_str(),
+            method: parts.method.clone(),
             path: parts.uri.path(),
             query: parts.uri.query(),
             authenticated: parts.headers.contains_key(header::AUTHORIZATION)
@@ -239,9 +145,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         let only_if_cached = request.has("only-if-cached");
         let Some((stored, policy)) = held else {
             if only_if_cached {
-                return Handled::now(problem_response(&Problem::not_cached(
-                    "only-if-cached was asked and nothing is stored for this request",
-                )));
+                return Handled::now(
+                    Problem::not_cached(
+                        "only-if-cached was asked and nothing is stored for this request",
+                    )
+                    .to_response(),
+                );
             }
             return Handled::now(self.fill(parts, &request, client, key, None).await);
         };
@@ -256,11 +165,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                     key,
                 }),
             },
-            Reuse::Validate if only_if_cached => {
-                Handled::now(problem_response(&Problem::not_cached(
+            Reuse::Validate if only_if_cached => Handled::now(
+                Problem::not_cached(
                     "only-if-cached was asked and the stored answer must be validated",
-                )))
-            }
+                )
+                .to_response(),
+            ),
             Reuse::Validate => {
                 let held = stored.clone();
                 drop(entry);
@@ -277,7 +187,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         request: &Directives<'_>,
         client: &Client,
         key: String,
-        held: Option<Stored>,
+        held: Option<OriginAnswer>,
     ) -> Response<Bytes> {
         let role = self
             .settings
@@ -303,7 +213,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                     let age = stored.age_seconds((self.now_ms)());
                     return answer_from(parts, &stored, "MISS", age);
                 }
-                Ok(Err(problem)) => return problem_response(&problem),
+                Ok(Err(problem)) => return problem.to_response(),
                 // The fetching request went away, or its answer is not one
                 // this request may share; fetch alone.
                 _ => None,
@@ -353,7 +263,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 let age = stored.age_seconds(response_ms);
                 answer_from(parts, &stored, label, age)
             }
-            Err(problem) => problem_response(&problem),
+            Err(problem) => problem.to_response(),
         }
     }
 
@@ -364,7 +274,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         parts: &http::request::Parts,
         request: &Directives<'_>,
         key: &str,
-    ) -> Option<(Stored, u64)> {
+    ) -> Option<(OriginAnswer, u64)> {
         let entry = self.store.get(key).await?;
         let stored = entry.as_ref();
         let policy = stored.policy.filter(|_| fits(stored, parts))?;
@@ -378,7 +288,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     /// filled the entry, not the ones it answers later). `x-cache` and `Age`
     /// hold placeholders that every reuse overwrites: a clone of the table
     /// is then complete, so answering a hit never grows it.
-    async fn store_copy(&self, key: String, answer: &Stored, ticket: S::Ticket) {
+    async fn store_copy(&self, key: String, answer: &OriginAnswer, ticket: S::Ticket) {
         let Some(policy) = answer.policy else { return };
         let mut copy = answer.clone();
         for name in unstored_fields(&answer.headers) {
@@ -399,7 +309,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         &self,
         parts: &http::request::Parts,
         client: &Client,
-        held: Option<&Stored>,
+        held: Option<&OriginAnswer>,
     ) -> Fetched {
         let held_validators = held.map(|held| Validators {
             etag: header_str(&held.headers, &header::ETAG),
@@ -458,7 +368,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             .await
         {
             Ok(answer) => answer,
-            Err(problem) => return problem_response(&problem),
+            Err(problem) => return problem.to_response(),
         };
         let response_ms = (self.now_ms)();
         if parts.method == Method::GET {
@@ -471,7 +381,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                     })
                 });
                 if !fresh {
-                    let shared = Stored {
+                    let shared = OriginAnswer {
                         policy: Some(policy),
                         ..answer.clone()
                     };
@@ -495,12 +405,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             .await
         {
             Ok(answer) => answer,
-            Err(problem) => return problem_response(&problem),
+            Err(problem) => return problem.to_response(),
         };
         let stale = stale_after(
             &Write {
-                method: parts.method.as_str(),
-                status: answer.status.as_u16(),
+                method: parts.method.clone(),
+                status: answer.status,
                 path: parts.uri.path(),
                 query: parts.uri.query(),
                 host: header_str(&parts.headers, &header::HOST),
@@ -525,12 +435,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         mut headers: HeaderMap,
         body: Bytes,
         client: &Client,
-    ) -> Result<Stored, Problem> {
+    ) -> Result<OriginAnswer, Problem> {
         // Only requests that leave the edge need these; hits skip the cost.
         self.add_forwarding_headers(&mut headers, client);
-        for name in HOP_BY_HOP {
-            headers.remove(*name);
-        }
+        remove_hop_by_hop(&mut headers);
+        // The transport names the origin's host from the URI.
+        headers.remove(header::HOST);
         let now = (self.now_ms)();
         let continent = client
             .continent
@@ -566,7 +476,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 Ok(response) => {
                     self.origins().record_failure(index, (self.now_ms)());
                     last_error = format!("{region} answered {}", response.status());
-                    if !may_retry_elsewhere(method.as_str(), true) {
+                    if !may_retry_elsewhere(method, true) {
                         return Ok(stored(response, region));
                     }
                 }
@@ -577,7 +487,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 Err(SendError::Failed(error)) => {
                     self.origins().record_failure(index, (self.now_ms)());
                     last_error = format!("{region}: {error}");
-                    if !may_retry_elsewhere(method.as_str(), true) {
+                    if !may_retry_elsewhere(method, true) {
                         break;
                     }
                 }
@@ -626,7 +536,7 @@ pub const X_EDGE_ORIGIN: HeaderName = HeaderName::from_static("x-edge-origin");
 /// request matches the fields its `Vary` names (RFC 9111 §4.1). Most
 /// answers vary on nothing, which the stored fingerprint says without
 /// reading the stored fields again.
-fn fits(stored: &Stored, parts: &http::request::Parts) -> bool {
+fn fits(stored: &OriginAnswer, parts: &http::request::Parts) -> bool {
     stored.policy.is_some_and(|policy| {
         policy.variant == VARIES_ON_NOTHING
             || policy.variant == variant(&stored.headers, &parts.headers)
@@ -637,13 +547,13 @@ fn fits(stored: &Stored, parts: &http::request::Parts) -> bool {
 /// stored by a shared cache (RFC 9111 §3); `None` when it may not.
 fn policy_for(
     parts: &http::request::Parts,
-    answer: &Stored,
+    answer: &OriginAnswer,
     credentialed: bool,
     request_ms: u64,
     response_ms: u64,
 ) -> Option<CachePolicy> {
     storable(&Exchange {
-        status: answer.status.as_u16(),
+        status: answer.status,
         request: &parts.headers,
         response: &answer.headers,
         credentialed,
@@ -660,34 +570,18 @@ fn label_origin(headers: &mut HeaderMap, region: &str) {
 }
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-];
-
 /// Answers that mean the region is in trouble, not that the request is wrong.
 fn is_origin_failure(status: StatusCode) -> bool {
     matches!(status.as_u16(), 502..=504)
 }
 
-fn stored(response: Response<Bytes>, region: String) -> Stored {
+fn stored(response: Response<Bytes>, region: String) -> OriginAnswer {
     let (parts, body) = response.into_parts();
     let mut headers = parts.headers;
-    for name in HOP_BY_HOP {
-        headers.remove(*name);
-    }
+    remove_hop_by_hop(&mut headers);
     headers.remove(header::CONTENT_LENGTH);
     label_origin(&mut headers, &region);
-    Stored {
+    OriginAnswer {
         status: parts.status,
         headers,
         body,
@@ -699,7 +593,7 @@ fn stored(response: Response<Bytes>, region: String) -> Stored {
 /// The stored answer with the fields of a 304 that validated it (RFC 9111
 /// §4.3.4, §3.2): every field the 304 carries replaces the stored one,
 /// except `Content-Length` (the 304 has no body to measure).
-fn freshened(held: Stored, not_modified: Stored) -> Stored {
+fn freshened(held: OriginAnswer, not_modified: OriginAnswer) -> OriginAnswer {
     let mut headers = held.headers;
     // The held copy's reuse placeholders are not the origin's fields.
     headers.remove(X_CACHE);
@@ -713,7 +607,7 @@ fn freshened(held: Stored, not_modified: Stored) -> Stored {
             headers.append(name.clone(), value.clone());
         }
     }
-    Stored {
+    OriginAnswer {
         headers,
         region: not_modified.region,
         policy: None,
@@ -734,12 +628,12 @@ fn embedded(
     asset: &'static millions_web::Asset,
     static_seconds: u32,
     held: Option<Validators<'_>>,
-) -> Stored {
+) -> OriginAnswer {
     let held_etag = held.and_then(|held| held.etag);
     let (parts, body) = millions_web::response(asset, static_seconds, held_etag).into_parts();
     let mut headers = parts.headers;
     label_origin(&mut headers, ASSETS_ORIGIN);
-    Stored {
+    OriginAnswer {
         status: parts.status,
         headers,
         body: Bytes::from_static(body),
@@ -753,7 +647,7 @@ fn embedded(
 /// `Age` for answers that went through the cache (RFC 9111 §5.1).
 fn answer_from(
     parts: &http::request::Parts,
-    entry: &Stored,
+    entry: &OriginAnswer,
     label: &'static str,
     age_seconds: Option<u64>,
 ) -> Response<Bytes> {
@@ -766,7 +660,7 @@ fn answer_from(
     let mut response = if conditional
         && entry.status.is_success()
         && not_modified(
-            parts.method.as_str(),
+            &parts.method,
             &preconditions,
             &Validators {
                 etag: header_str(&entry.headers, &header::ETAG),
@@ -832,19 +726,6 @@ fn age_value(seconds: u64) -> HeaderValue {
         Ok(n @ 10..=99) => HeaderValue::from_static(&TWO_DIGITS[2 * n..2 * n + 2]),
         _ => HeaderValue::from(seconds),
     }
-}
-
-/// A problem document as an answer (`application/problem+json`), for the
-/// edge's own refusals and failures.
-pub fn problem_response(problem: &Problem) -> Response<Bytes> {
-    let body = serde_json::to_vec(problem).unwrap_or_default();
-    let mut response = Response::new(Bytes::from(body));
-    *response.status_mut() =
-        StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    response
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {

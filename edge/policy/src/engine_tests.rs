@@ -6,6 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use super::*;
+use crate::origins::Origin;
 
 thread_local! {
     /// Each test runs on its own thread (current-thread runtime), so each
@@ -23,19 +24,19 @@ fn advance(seconds: u64) {
 
 #[derive(Default)]
 struct MemoryStore {
-    entries: Mutex<HashMap<String, Stored>>,
+    entries: Mutex<HashMap<String, OriginAnswer>>,
     /// An entry another fill stores just after the next look misses it: the
     /// moment between a request's lookup and its joining the fills in flight.
-    landing: Mutex<Option<(String, Stored)>>,
+    landing: Mutex<Option<(String, OriginAnswer)>>,
 }
 
 impl ResponseStore for MemoryStore {
-    type Entry = Stored;
+    type Entry = OriginAnswer;
     type Ticket = ();
 
     fn ticket(&self, _: &str) {}
 
-    async fn get(&self, key: &str) -> Option<Stored> {
+    async fn get(&self, key: &str) -> Option<OriginAnswer> {
         let mut entries = self.entries.lock().unwrap();
         let found = entries.get(key).cloned();
         if let Some((landing, entry)) = self.landing.lock().unwrap().take() {
@@ -44,7 +45,7 @@ impl ResponseStore for MemoryStore {
         found
     }
 
-    async fn put(&self, key: String, entry: Stored, _: u32, _: ()) {
+    async fn put(&self, key: String, entry: OriginAnswer, _: u32, _: ()) {
         self.entries.lock().unwrap().insert(key, entry);
     }
 
@@ -95,11 +96,9 @@ fn edge(origin: &ScriptedOrigin) -> Edge<MemoryStore, &ScriptedOrigin> {
             url: "http://origin.test".into(),
             near: Vec::new(),
         }],
-        default_continent: None,
         failure_threshold: 100,
         cooldown_ms: 1,
-        balance: false,
-        coalesce_misses: true,
+        ..EdgeSettings::default()
     };
     Edge::new(settings, MemoryStore::default(), origin, now_ms)
 }
@@ -355,5 +354,41 @@ async fn a_fill_that_lands_after_the_lookup_is_used_not_fetched_again() {
 fn age_values_read_as_their_seconds() {
     for seconds in [0, 7, 9, 10, 42, 99, 100, 31_536_000] {
         assert_eq!(age_value(seconds), HeaderValue::from(seconds), "{seconds}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn fields_named_in_connection_stop_at_the_edge_both_ways() {
+    // RFC 9110 §7.6.1; RFC 9111 §3.1 (not stored either).
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![answer(
+            200,
+            &[
+                ("cache-control", "max-age=60"),
+                ("connection", "x-origin-hop"),
+                ("x-origin-hop", "1"),
+                ("x-kept", "1"),
+            ],
+            "body",
+        )],
+    );
+    let first = send(
+        &edge,
+        "GET",
+        "/hop",
+        &[("connection", "x-client-hop"), ("x-client-hop", "secret")],
+    )
+    .await;
+    let seen = origin.seen.lock().unwrap().pop().unwrap();
+    assert!(!seen.headers().contains_key("x-client-hop"));
+    assert!(!seen.headers().contains_key("connection"));
+    let hit = send(&edge, "GET", "/hop", &[]).await;
+    assert_eq!(label(&hit), "HIT");
+    for response in [&first.response, &hit.response] {
+        assert!(!response.headers().contains_key("x-origin-hop"));
+        assert_eq!(response.headers()["x-kept"], "1");
     }
 }

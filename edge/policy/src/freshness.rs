@@ -10,6 +10,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{self, HeaderMap, HeaderName};
+use http::StatusCode;
 
 use crate::directives::{for_shared_cache, parse_delta_seconds, Directives};
 
@@ -25,7 +26,7 @@ const VALIDATABLE_KEEP_MS: u64 = 24 * 3600 * 1000;
 /// One request/response exchange with the origin, as the cache saw it.
 #[derive(Debug, Clone, Copy)]
 pub struct Exchange<'a> {
-    pub status: u16,
+    pub status: StatusCode,
     pub request: &'a HeaderMap,
     pub response: &'a HeaderMap,
     /// The request carried credentials (`Authorization`, or a session cookie).
@@ -104,7 +105,12 @@ pub fn storable(exchange: &Exchange<'_>) -> Result<CachePolicy, NotStorable> {
     if request.has("no-store") {
         return Err(NotStorable::RequestNoStore);
     }
-    if matches!(exchange.status, 100..=199 | 206 | 304) {
+    if exchange.status.is_informational()
+        || matches!(
+            exchange.status,
+            StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
+        )
+    {
         return Err(NotStorable::Status);
     }
     let (response, targeted) = for_shared_cache(exchange.response);
@@ -227,9 +233,9 @@ fn corrected_initial_age(exchange: &Exchange<'_>) -> u64 {
 }
 
 /// Statuses cacheable by default (RFC 9110 §15.1).
-fn heuristically_cacheable(status: u16) -> bool {
+fn heuristically_cacheable(status: StatusCode) -> bool {
     matches!(
-        status,
+        status.as_u16(),
         200 | 203 | 204 | 206 | 300 | 301 | 308 | 404 | 405 | 410 | 414 | 501
     )
 }
@@ -468,7 +474,7 @@ mod tests {
 
     fn exchange<'a>(status: u16, request: &'a HeaderMap, response: &'a HeaderMap) -> Exchange<'a> {
         Exchange {
-            status,
+            status: StatusCode::from_u16(status).expect("a status"),
             request,
             response,
             credentialed: false,

@@ -1,8 +1,13 @@
-//! The edge's decisions, as pure functions with no I/O.
+//! The edge: the HTTP caching rules and the request flow that applies them,
+//! written once for the local edge, the Cloudflare Worker and the Spin
+//! component.
 //!
-//! The Cloudflare Worker, the Spin component and the local edge each supply
-//! only their cache and their fetch; everything they decide comes from here,
-//! so the three behave the same and the rules are tested once:
+//! A runtime implements only the small contract in [`runtime`] (its store of
+//! answers and its HTTP client) and hands each request to
+//! [`engine::Edge`]; everything it decides comes from here, so the three
+//! behave the same and the rules are tested once. The rules themselves are
+//! pure functions over `http` types; the engine holds the state between
+//! requests (origin health, misses in flight, counters):
 //!
 //! - [`routes`]: normal paths;
 //! - [`caching`]: whether a request may be answered from the cache, and under
@@ -11,8 +16,11 @@
 //!   RFC 9111 / RFC 9213 say: what may be stored, for how long, and when a
 //!   stored answer may be reused, must be validated, or may stand in;
 //! - [`conditional`]: answering `If-None-Match` / `If-Modified-Since` with 304;
+//! - [`forwarding`]: the hop-by-hop fields a message loses on its way (RFC 9110 §7.6.1);
 //! - [`purge`]: which cached entries a write makes stale (RFC 9111 §4.4);
 //! - [`origins`]: which origin region to ask first, next, and not at all;
+//! - [`config`]: the settings, and the variables every runtime reads them from;
+//! - [`runtime`]: what a runtime implements;
 //! - [`engine`]: the request flow that applies all of the above, generic over
 //!   the runtime's cache and HTTP client, which serves the web app
 //!   (`millions_web`) as if it came from an origin.
@@ -23,20 +31,9 @@ pub mod conditional;
 pub mod config;
 pub mod directives;
 pub mod engine;
+pub mod forwarding;
 pub mod freshness;
 pub mod origins;
 pub mod purge;
 pub mod routes;
-
-/// The parts of a request the policy looks at, filled in by each runtime.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestFacts<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    /// The query string without the `?`, if any.
-    pub query: Option<&'a str>,
-    /// The request carries credentials: a session cookie or an `Authorization` header.
-    pub authenticated: bool,
-    /// `Cache-Control` of the request, if any.
-    pub cache_control: Option<&'a str>,
-}
+pub mod runtime;

@@ -2,13 +2,15 @@
 //! (and everyone else) reads the new version next: read-your-writes
 //! through the edge.
 
+use http::{Method, StatusCode};
+
 use crate::caching::key_of;
 
 /// What the edge knows about a write and its answer.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Write<'a> {
-    pub method: &'a str,
-    pub status: u16,
+    pub method: Method,
+    pub status: StatusCode,
     pub path: &'a str,
     pub query: Option<&'a str>,
     /// The request's `Host`, to tell same-origin absolute URIs.
@@ -21,8 +23,13 @@ pub struct Write<'a> {
 /// `Location` and `Content-Location` when they are on the same origin, once
 /// an unsafe method got a non-error answer (RFC 9111 §4.4).
 pub fn stale_after(write: &Write<'_>, asset_version: &str) -> Vec<String> {
-    let safe = matches!(write.method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
-    if safe || !(200..400).contains(&write.status) {
+    // RFC 9110 §9.2.1: the safe methods.
+    let safe = matches!(
+        write.method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    let succeeded = write.status.is_success() || write.status.is_redirection();
+    if safe || !succeeded {
         return Vec::new();
     }
     let mut keys = vec![key_of(asset_version, write.path, write.query)];
@@ -75,13 +82,13 @@ fn same_origin_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::caching::RequestFacts;
     use crate::caching::{lookup, Lookup};
-    use crate::RequestFacts;
 
-    fn write<'a>(method: &'a str, path: &'a str) -> Write<'a> {
+    fn write<'a>(method: &str, path: &'a str) -> Write<'a> {
         Write {
-            method,
-            status: 200,
+            method: method.parse().expect("a method"),
+            status: StatusCode::OK,
             path,
             host: Some("edge.example"),
             ..Default::default()
@@ -95,7 +102,7 @@ mod tests {
             let purged = stale_after(&write(method, "/users//12"), "r1");
             let read = lookup(
                 &RequestFacts {
-                    method: "GET",
+                    method: Method::GET,
                     path: "/users/12",
                     ..Default::default()
                 },
@@ -124,7 +131,7 @@ mod tests {
             (
                 "errors invalidate nothing",
                 Write {
-                    status: 412,
+                    status: StatusCode::PRECONDITION_FAILED,
                     ..write("PUT", "/users/12")
                 },
                 &[],
@@ -132,7 +139,7 @@ mod tests {
             (
                 "redirects count as success",
                 Write {
-                    status: 303,
+                    status: StatusCode::SEE_OTHER,
                     ..write("POST", "/users/12")
                 },
                 &["/r1/users/12"],

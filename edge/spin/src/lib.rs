@@ -16,7 +16,8 @@
 
 use bytes::Bytes;
 use millions_edge_policy::config::settings_from_vars;
-use millions_edge_policy::engine::{Client, Edge, ResponseStore, SendError, Stored, Transport};
+use millions_edge_policy::engine::Edge;
+use millions_edge_policy::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
 use spin_sdk::http_component;
 
 #[http_component]
@@ -55,16 +56,16 @@ fn now_ms() -> u64 {
 struct NoStore;
 
 impl ResponseStore for NoStore {
-    type Entry = Stored;
+    type Entry = OriginAnswer;
     type Ticket = ();
 
     fn ticket(&self, _: &str) {}
 
-    async fn get(&self, _: &str) -> Option<Stored> {
+    async fn get(&self, _: &str) -> Option<OriginAnswer> {
         None
     }
 
-    async fn put(&self, _: String, _: Stored, _: u32, _: ()) {}
+    async fn put(&self, _: String, _: OriginAnswer, _: u32, _: ()) {}
 
     async fn purge(&self, _: &[String]) {}
 }

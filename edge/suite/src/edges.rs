@@ -62,8 +62,8 @@ impl RunningEdge {
         match kind {
             EdgeKind::Local => {
                 let mut config = millions_edge_local::EdgeConfig::single_origin("unused");
-                config.origins = origins.to_vec();
-                config.cooldown = Duration::from_millis(cooldown_ms);
+                config.settings.origins = origins.to_vec();
+                config.settings.cooldown_ms = cooldown_ms;
                 config.origin_timeout = Duration::from_secs(2);
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await

@@ -24,7 +24,8 @@ use std::cell::OnceCell;
 
 use bytes::Bytes;
 use millions_edge_policy::config::settings_from_vars;
-use millions_edge_policy::engine::{Client, Edge, ResponseStore, SendError, Stored, Transport};
+use millions_edge_policy::engine::Edge;
+use millions_edge_policy::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
 use millions_edge_policy::freshness::CachePolicy;
 use worker::{
     event, Cache, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result,
@@ -93,8 +94,8 @@ async fn to_http(mut request: Request) -> Result<http::Request<Bytes>> {
     let mut builder = http::Request::builder()
         .method(request.method().as_ref())
         .uri(path_and_query);
-    for (name, value) in request.headers().entries() {
-        builder = builder.header(name, value);
+    if let Some(headers) = builder.headers_mut() {
+        *headers = header_map(request.headers());
     }
     let body = request.bytes().await.unwrap_or_default();
     builder
@@ -102,17 +103,42 @@ async fn to_http(mut request: Request) -> Result<http::Request<Bytes>> {
         .map_err(|error| worker::Error::RustError(error.to_string()))
 }
 
-fn from_http(answer: http::Response<Bytes>) -> Result<Response> {
-    let (parts, body) = answer.into_parts();
-    let headers = Headers::new();
-    for (name, value) in &parts.headers {
-        if let Ok(value) = value.to_str() {
-            headers.append(name.as_str(), value)?;
+/// `worker`'s own conversions between `Headers` and `HeaderMap` unwrap each
+/// value as visible ASCII, so one origin header with another byte (which
+/// RFC 9110 §5.5 allows as obs-text) would panic the isolate. These two
+/// skip such a field instead.
+fn header_map(headers: &Headers) -> http::HeaderMap {
+    headers
+        .entries()
+        .filter_map(|(name, value)| {
+            Some((
+                http::HeaderName::from_bytes(name.as_bytes()).ok()?,
+                http::HeaderValue::from_str(&value).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The fields of `map` as `Headers`, `rename` choosing each one's name
+/// (`None` leaves a field out); see [`header_map`].
+fn js_headers<'a>(
+    map: &'a http::HeaderMap,
+    rename: impl Fn(&'a http::HeaderName) -> Option<&'a str>,
+) -> Headers {
+    let mut headers = Headers::new();
+    for (name, value) in map {
+        if let (Some(name), Ok(value)) = (rename(name), value.to_str()) {
+            let _ = headers.append(name, value);
         }
     }
+    headers
+}
+
+fn from_http(answer: http::Response<Bytes>) -> Result<Response> {
+    let (parts, body) = answer.into_parts();
     Ok(Response::from_bytes(body.to_vec())?
         .with_status(parts.status.as_u16())
-        .with_headers(headers))
+        .with_headers(js_headers(&parts.headers, |name| Some(name.as_str()))))
 }
 
 /// The Cache API of the data centre.
@@ -123,14 +149,14 @@ fn cache_url(key: &str) -> String {
 }
 
 impl ResponseStore for CacheApi {
-    type Entry = Stored;
+    type Entry = OriginAnswer;
     /// Purges are global to the data centre, not to this isolate, so there
     /// is no local epoch to compare (see the module notes).
     type Ticket = ();
 
     fn ticket(&self, _: &str) {}
 
-    async fn get(&self, key: &str) -> Option<Stored> {
+    async fn get(&self, key: &str) -> Option<OriginAnswer> {
         let mut response = Cache::default().get(cache_url(key), false).await.ok()??;
         // `age` and `expires` below are the Cache API's, not the origin's.
         let mut headers = http::HeaderMap::new();
@@ -163,7 +189,7 @@ impl ResponseStore for CacheApi {
             headers.insert(http::header::CACHE_CONTROL, value);
         }
         let body = response.bytes().await.ok()?;
-        Some(Stored {
+        Some(OriginAnswer {
             status: http::StatusCode::from_u16(response.status_code()).ok()?,
             headers,
             body: Bytes::from(body),
@@ -172,23 +198,14 @@ impl ResponseStore for CacheApi {
         })
     }
 
-    async fn put(&self, key: String, entry: Stored, lifetime_secs: u32, _: ()) {
-        let headers = Headers::new();
-        for (name, value) in &entry.headers {
+    async fn put(&self, key: String, entry: OriginAnswer, lifetime_secs: u32, _: ()) {
+        let mut headers = js_headers(&entry.headers, |name| match *name {
             // The entry's `Age` is a placeholder each reuse overwrites; the
             // Cache API must not read it as the answer's age.
-            if name == http::header::AGE {
-                continue;
-            }
-            if let Ok(value) = value.to_str() {
-                let name = if name == http::header::CACHE_CONTROL {
-                    CLIENT_CACHE_CONTROL
-                } else {
-                    name.as_str()
-                };
-                let _ = headers.append(name, value);
-            }
-        }
+            http::header::AGE => None,
+            http::header::CACHE_CONTROL => Some(CLIENT_CACHE_CONTROL),
+            _ => Some(name.as_str()),
+        });
         let _ = headers.set("cache-control", &format!("public, max-age={lifetime_secs}"));
         let _ = headers.set(STORED_REGION, &entry.region);
         if let Some(policy) = entry.policy {
@@ -221,12 +238,7 @@ impl Transport for FetchTransport {
         request: http::Request<Bytes>,
     ) -> std::result::Result<http::Response<Bytes>, SendError> {
         let (parts, body) = request.into_parts();
-        let headers = Headers::new();
-        for (name, value) in &parts.headers {
-            if let Ok(value) = value.to_str() {
-                let _ = headers.append(name.as_str(), value);
-            }
-        }
+        let headers = js_headers(&parts.headers, |name| Some(name.as_str()));
         let method = Method::from(parts.method.as_str().to_owned());
         let mut init = RequestInit::new();
         init.with_method(method).with_headers(headers);
@@ -245,8 +257,8 @@ impl Transport for FetchTransport {
             .await
             .map_err(|error| SendError::Failed(error.to_string()))?;
         let mut answer = http::Response::builder().status(response.status_code());
-        for (name, value) in response.headers().entries() {
-            answer = answer.header(name, value);
+        if let Some(headers) = answer.headers_mut() {
+            *headers = header_map(response.headers());
         }
         let body = response
             .bytes()

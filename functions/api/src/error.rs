@@ -8,13 +8,11 @@
 
 use std::any::Any;
 
-use axum::body::Body;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use millions_core::auth::AuthError;
 use millions_core::photos::PhotoError;
 use millions_core::preconditions::etag;
-use millions_core::problem::PROBLEM_JSON;
 use millions_core::users::UserError;
 use millions_core::{Problem, StoreError};
 
@@ -151,7 +149,7 @@ impl From<PhotoError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = problem_response(&self.problem);
+        let mut response: Response = self.problem.to_response();
         if let Some(tag) = self.etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
             response.headers_mut().insert(header::ETAG, tag);
         }
@@ -174,16 +172,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn problem_response(problem: &Problem) -> Response {
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(problem).expect("a problem always serializes");
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, PROBLEM_JSON)
-        .body(Body::from(body))
-        .expect("static headers are valid")
-}
-
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     Problem::not_found(format!("nothing is served at {}", uri.path()))
         .with_instance(uri.path())
@@ -202,7 +190,7 @@ pub fn panic_to_problem(panic: Box<dyn Any + Send + 'static>) -> Response {
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
-    let mut response = problem_response(&Problem::internal());
+    let mut response: Response = Problem::internal().to_response();
     response
         .extensions_mut()
         .insert(ServerFault(format!("the handler panicked: {message}")));
