@@ -125,7 +125,7 @@ fn js_headers<'a>(
     map: &'a http::HeaderMap,
     rename: impl Fn(&'a http::HeaderName) -> Option<&'a str>,
 ) -> Headers {
-    let mut headers = Headers::new();
+    let headers = Headers::new();
     for (name, value) in map {
         if let (Some(name), Ok(value)) = (rename(name), value.to_str()) {
             let _ = headers.append(name, value);
@@ -199,7 +199,7 @@ impl ResponseStore for CacheApi {
     }
 
     async fn put(&self, key: String, entry: OriginAnswer, lifetime_secs: u32, _: ()) {
-        let mut headers = js_headers(&entry.headers, |name| match *name {
+        let headers = js_headers(&entry.headers, |name| match *name {
             // The entry's `Age` is a placeholder each reuse overwrites; the
             // Cache API must not read it as the answer's age.
             http::header::AGE => None,
