@@ -21,8 +21,8 @@ use crate::config::EdgeSettings;
 use crate::directives::Directives;
 use crate::forwarding::remove_hop_by_hop;
 use crate::freshness::{
-    has_validator, storable, unstored_fields, variant, CachePolicy, Exchange, Reuse,
-    VARIES_ON_NOTHING,
+    has_validator, selects_for_update, storable, unstored_fields, update_stored_fields, variant,
+    CachePolicy, Exchange, Reuse, VARIES_ON_NOTHING,
 };
 use crate::origins::{may_retry_elsewhere, spread, Origins};
 use crate::purge::{stale_after, Write};
@@ -220,8 +220,21 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             },
         };
         let ticket = self.store.ticket(&key);
-        let request_ms = (self.now_ms)();
-        let fetched = self.fetch_for_cache(parts, client, held.as_ref()).await;
+        let mut request_ms = (self.now_ms)();
+        let mut fetched = self.fetch_for_cache(parts, client, held.as_ref()).await;
+        let mut held = held;
+        // §4.3.4: a 304 naming another strong validator than the held
+        // answer's validates nothing this edge holds; ask again, without
+        // a condition.
+        if let (Ok(answer), Some(stored)) = (&fetched, &held) {
+            if answer.status == StatusCode::NOT_MODIFIED
+                && !selects_for_update(&stored.headers, &answer.headers)
+            {
+                held = None;
+                request_ms = (self.now_ms)();
+                fetched = self.fetch_for_cache(parts, client, None).await;
+            }
+        }
         let response_ms = (self.now_ms)();
         let (answer, label) = match (fetched, held) {
             // §4.3.4: a 304 freshens the stored answer.
@@ -591,22 +604,13 @@ fn stored(response: Response<Bytes>, region: String) -> OriginAnswer {
 }
 
 /// The stored answer with the fields of a 304 that validated it (RFC 9111
-/// §4.3.4, §3.2): every field the 304 carries replaces the stored one,
-/// except `Content-Length` (the 304 has no body to measure).
+/// §4.3.4), as §3.2 says ([`update_stored_fields`]).
 fn freshened(held: OriginAnswer, not_modified: OriginAnswer) -> OriginAnswer {
     let mut headers = held.headers;
     // The held copy's reuse placeholders are not the origin's fields.
     headers.remove(X_CACHE);
     headers.remove(header::AGE);
-    for name in not_modified.headers.keys() {
-        if name == header::CONTENT_LENGTH {
-            continue;
-        }
-        headers.remove(name);
-        for value in not_modified.headers.get_all(name) {
-            headers.append(name.clone(), value.clone());
-        }
-    }
+    update_stored_fields(&mut headers, &not_modified.headers);
     OriginAnswer {
         headers,
         region: not_modified.region,

@@ -392,3 +392,41 @@ async fn fields_named_in_connection_stop_at_the_edge_both_ways() {
         assert_eq!(response.headers()["x-kept"], "1");
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_304_for_another_strong_validator_is_not_used_and_the_edge_asks_again() {
+    // RFC 9111 §4.3.4: only a stored answer with the same strong validator
+    // is updated; with none, the 304 cannot answer the request.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![
+            answer(
+                200,
+                &[("cache-control", "max-age=10"), ("etag", "\"a\"")],
+                "old",
+            ),
+            answer(
+                304,
+                &[("cache-control", "max-age=10"), ("etag", "\"b\"")],
+                "",
+            ),
+            answer(
+                200,
+                &[("cache-control", "max-age=10"), ("etag", "\"b\"")],
+                "new",
+            ),
+        ],
+    );
+    send(&edge, "GET", "/doc", &[]).await;
+    advance(11);
+    let handled = send(&edge, "GET", "/doc", &[]).await;
+    assert_eq!(handled.response.status(), 200);
+    assert_eq!(handled.response.body().as_ref(), b"new");
+    assert_eq!(handled.response.headers()["etag"], "\"b\"");
+    let seen = origin.seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[1].headers()["if-none-match"], "\"a\"");
+    assert!(!seen[2].headers().contains_key("if-none-match"));
+}

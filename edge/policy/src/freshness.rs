@@ -240,6 +240,42 @@ fn heuristically_cacheable(status: StatusCode) -> bool {
     )
 }
 
+/// RFC 9111 §3.2: the stored answer's fields updated from a newer answer
+/// for it (the 304 that validated it, §4.3.4). Each field the newer answer
+/// carries replaces the stored one, except `Content-Length` (a 304 measures
+/// no body) and `Content-Range` (§3.2 lets a cache keep the fields it
+/// processes itself; this edge stores no partial content, so a range would
+/// describe a body it does not hold). The fields a cache never stores
+/// (§3.1) are handled where they are: the hop-by-hop ones are gone before
+/// this runs, and those named by `private` or `no-cache` are left out when
+/// the result is stored.
+pub fn update_stored_fields(stored: &mut HeaderMap, newer: &HeaderMap) {
+    for name in newer.keys() {
+        if matches!(*name, header::CONTENT_LENGTH | header::CONTENT_RANGE) {
+            continue;
+        }
+        stored.remove(name);
+        for value in newer.get_all(name) {
+            stored.append(name.clone(), value.clone());
+        }
+    }
+}
+
+/// RFC 9111 §4.3.4: whether a 304 may update the stored answer. A 304 with
+/// a strong validator selects only a stored answer with the same strong
+/// validator; one without selects the single answer this edge holds.
+pub fn selects_for_update(stored: &HeaderMap, not_modified: &HeaderMap) -> bool {
+    match strong_etag(not_modified) {
+        Some(validator) => strong_etag(stored) == Some(validator),
+        None => true,
+    }
+}
+
+fn strong_etag(headers: &HeaderMap) -> Option<&str> {
+    let tag = headers.get(header::ETAG)?.to_str().ok()?.trim();
+    (!tag.starts_with("W/")).then_some(tag)
+}
+
 /// Whether a stored response can be validated (RFC 9111 §4.3.1).
 pub fn has_validator(response: &HeaderMap) -> bool {
     response.contains_key(header::ETAG) || response.contains_key(header::LAST_MODIFIED)
@@ -1006,5 +1042,86 @@ mod tests {
         let plain = store(200, &[("cache-control", "max-age=60, stale-if-error=600")]).unwrap();
         assert_eq!(plain.keep_seconds(false), 660);
         assert_eq!(plain.keep_seconds(true), 60 + 86_400);
+    }
+
+    #[test]
+    fn a_304_updates_the_stored_fields_table() {
+        // (RFC section, stored fields, the 304's fields, the result)
+        type Case<'a> = (
+            &'a str,
+            &'a [(&'a str, &'a str)],
+            &'a [(&'a str, &'a str)],
+            &'a [(&'a str, &'a str)],
+        );
+        let cases: &[Case<'_>] = &[
+            (
+                "9111 §3.2 each field of the 304 replaces the stored one",
+                &[
+                    ("cache-control", "max-age=5"),
+                    ("x-v", "1"),
+                    ("etag", "\"a\""),
+                ],
+                &[("cache-control", "max-age=60"), ("x-v", "2")],
+                &[
+                    ("cache-control", "max-age=60"),
+                    ("etag", "\"a\""),
+                    ("x-v", "2"),
+                ],
+            ),
+            (
+                "9111 §3.2 a field the 304 repeats replaces every stored line",
+                &[("link", "</a>"), ("link", "</b>")],
+                &[("link", "</c>")],
+                &[("link", "</c>")],
+            ),
+            (
+                "9111 §3.2 a field only the 304 has is added",
+                &[("etag", "\"a\"")],
+                &[("x-new", "1")],
+                &[("etag", "\"a\""), ("x-new", "1")],
+            ),
+            (
+                "9111 §3.2 not Content-Length, not Content-Range",
+                &[("content-length", "4"), ("content-range", "bytes 0-3/4")],
+                &[("content-length", "0"), ("content-range", "bytes 0-0/9")],
+                &[("content-length", "4"), ("content-range", "bytes 0-3/4")],
+            ),
+        ];
+        for (section, stored, newer, expected) in cases {
+            let mut fields = headers(stored);
+            update_stored_fields(&mut fields, &headers(newer));
+            let mut got: Vec<(String, String)> = fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+                .collect();
+            got.sort();
+            let mut want: Vec<(String, String)> = expected
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "{section}");
+        }
+    }
+
+    #[test]
+    fn which_304_updates_the_stored_answer() {
+        // RFC 9111 §4.3.4 (stored ETag, the 304's ETag, selected)
+        let cases = [
+            (Some("\"a\""), Some("\"a\""), true),
+            (Some("\"a\""), Some("\"b\""), false),
+            (None, Some("\"b\""), false),
+            (Some("W/\"a\""), Some("W/\"b\""), true),
+            (Some("\"a\""), None, true),
+        ];
+        for (stored, newer, selected) in cases {
+            let fields =
+                |tag: Option<&str>| headers(&tag.map(|t| vec![("etag", t)]).unwrap_or_default());
+            assert_eq!(
+                selects_for_update(&fields(stored), &fields(newer)),
+                selected,
+                "{stored:?} {newer:?}"
+            );
+        }
     }
 }
