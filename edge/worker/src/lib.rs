@@ -25,8 +25,8 @@ use std::cell::OnceCell;
 use bytes::Bytes;
 use millions_edge_policy::config::settings_from_vars;
 use millions_edge_policy::engine::Edge;
-use millions_edge_policy::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
 use millions_edge_policy::freshness::CachePolicy;
+use millions_edge_policy::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
 use worker::{
     event, Cache, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result,
 };
