@@ -83,7 +83,7 @@ fn now_ms() -> u64 {
 
 /// Re-exported so callers can configure the edge without naming the policy crate.
 pub mod policy {
-    pub use millions_edge_policy::config::{ConfigError, EdgeSettings};
+    pub use millions_edge_policy::config::EdgeSettings;
     pub use millions_edge_policy::origins::Origin;
 }
 

@@ -187,7 +187,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         request: &Directives<'_>,
         client: &Client,
         key: String,
-        held: Option<OriginAnswer>,
+        mut held: Option<OriginAnswer>,
     ) -> Response<Bytes> {
         let role = self
             .settings
@@ -222,7 +222,6 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         let ticket = self.store.ticket(&key);
         let mut request_ms = (self.now_ms)();
         let mut fetched = self.fetch_for_cache(parts, client, held.as_ref()).await;
-        let mut held = held;
         // §4.3.4: a 304 naming another strong validator than the held
         // answer's validates nothing this edge holds; ask again, without
         // a condition.
