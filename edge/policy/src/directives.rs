@@ -43,8 +43,11 @@ impl<'a> Directives<'a> {
             if item.is_empty() {
                 continue;
             }
+            // No whitespace around `=` (RFC 9111 §5.2: `token [ "=" ...
+            // ]`): `max-age =60` names another directive and `max-age= 60`
+            // has an invalid argument, so neither makes a response fresh.
             let (name, value) = match item.split_once('=') {
-                Some((name, value)) => (name.trim(), Some(unquote(value.trim()))),
+                Some((name, value)) => (name, Some(unquote(value))),
                 None => (item, None),
             };
             self.items.push((name, value));
@@ -102,13 +105,34 @@ pub fn for_shared_cache(headers: &HeaderMap) -> (Directives<'_>, bool) {
     }
 }
 
-/// A delta-seconds value (RFC 9111 §1.2.2): anything but digits reads as 0,
-/// and values past 2^31 as 2^31.
+/// A delta-seconds value (RFC 9111 §1.2.2), read leniently: the digits it
+/// starts with, so `3600.5` and `3600a` read as 3600, as the widely deployed
+/// caches read them; a value that starts with anything else (`soon`, `-5`,
+/// ` 60`) reads as 0, which makes a response stale (RFC 9111 §4.2.1); values
+/// past 2^31 read as 2^31.
 pub(crate) fn parse_delta_seconds(text: &str) -> u64 {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return 0;
-    }
-    text.parse::<u64>()
+    leading_digits(text).map_or(0, cap)
+}
+
+/// The number an `Age` value gives (RFC 9111 §5.1): the first member of a
+/// list (`7200, 0` is 7200), read as delta-seconds leniently; `None` for a
+/// value with no leading digit, which the cache ignores (§5.1).
+pub(crate) fn parse_age(text: &str) -> Option<u64> {
+    let first = text.split(',').next().unwrap_or_default().trim();
+    leading_digits(first).map(cap)
+}
+
+fn leading_digits(text: &str) -> Option<&str> {
+    let end = text
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(text.len());
+    (end > 0).then(|| &text[..end])
+}
+
+fn cap(digits: &str) -> u64 {
+    digits
+        .parse::<u64>()
         .map_or(DELTA_SECONDS_CAP, |n| n.min(DELTA_SECONDS_CAP))
 }
 
@@ -189,6 +213,52 @@ mod tests {
             Directives::parse("max-age=99999999999999999999").seconds("max-age"),
             Some(DELTA_SECONDS_CAP)
         );
+    }
+
+    #[test]
+    fn delta_seconds_written_leniently() {
+        // RFC 9111 §1.2.2 and §4.2.1: the leading digits count; a value
+        // without them, or with whitespace around `=` (§5.2's grammar has
+        // none), does not make a response fresh.
+        let rows = [
+            ("max-age=003600", Some(3600)),
+            ("max-age=3600.0", Some(3600)),
+            ("max-age=3600.5", Some(3600)),
+            ("max-age=3600a", Some(3600)),
+            ("max-age=\"3600\"", Some(3600)),
+            ("max-age='3600'", Some(0)),
+            ("max-age=a3600", Some(0)),
+            ("max-age= 3600", Some(0)),
+            ("max-age =3600", None),
+        ];
+        for (field, seconds) in rows {
+            assert_eq!(
+                Directives::parse(field).seconds("max-age"),
+                seconds,
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn age_values() {
+        // RFC 9111 §5.1: the first member of a list; an invalid value is
+        // ignored (None), not read as 0 or as stale.
+        let rows = [
+            ("7200", Some(7200)),
+            ("7200.0", Some(7200)),
+            ("7200, 0", Some(7200)),
+            ("0,7200", Some(0)),
+            (" 15 ", Some(15)),
+            ("15;q=1", Some(15)),
+            ("abc", None),
+            ("-7200", None),
+            ("", None),
+            ("99999999999999999999", Some(DELTA_SECONDS_CAP)),
+        ];
+        for (value, age) in rows {
+            assert_eq!(parse_age(value), age, "{value:?}");
+        }
     }
 
     #[test]

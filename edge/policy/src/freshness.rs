@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::header::{self, HeaderMap, HeaderName};
 use http::StatusCode;
 
-use crate::directives::{for_shared_cache, parse_delta_seconds, Directives};
+use crate::directives::{for_shared_cache, parse_age, Directives};
 
 /// The most a heuristic lifetime may be (RFC 9111 §4.2.2 suggests a fraction
 /// of the time since modification; a cap keeps an old file from being
@@ -217,13 +217,15 @@ fn lifetime(exchange: &Exchange<'_>, directives: &Directives<'_>, targeted: bool
     0
 }
 
-/// `corrected_initial_age` (RFC 9111 §4.2.3).
+/// `corrected_initial_age` (RFC 9111 §4.2.3). Of several `Age` lines the
+/// first counts, as the first member of one list would (§5.1).
 fn corrected_initial_age(exchange: &Exchange<'_>) -> u64 {
     let age_value = exchange
         .response
         .get(header::AGE)
         .and_then(|v| v.to_str().ok())
-        .map_or(0, |v| parse_delta_seconds(v.trim()))
+        .and_then(parse_age)
+        .unwrap_or(0)
         .saturating_mul(1000);
     let date = date_ms(exchange.response, &header::DATE).unwrap_or(exchange.response_ms);
     let apparent_age = exchange.response_ms.saturating_sub(date);
@@ -837,6 +839,7 @@ mod tests {
     fn reuse_of_a_stored_response() {
         use Reuse::*;
         let fresh_for_60 = &[("cache-control", "max-age=60")][..];
+        let aged_50 = &[("cache-control", "max-age=60"), ("age", "50")][..];
         // (RFC section, response fields, request Cache-Control, seconds after storing, expected)
         type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, u64, Reuse);
         let cases: &[Case<'_>] = &[
@@ -950,6 +953,23 @@ mod tests {
                 91,
                 Validate,
             ),
+            // Staleness counts the Age the answer arrived with (§4.2.3).
+            (
+                "9111 §5.2.1.2 max-stale with Age",
+                aged_50,
+                "max-stale=10",
+                15,
+                StaleAccepted,
+            ),
+            (
+                "9111 §5.2.1.2 max-stale with Age, exceeded",
+                aged_50,
+                "max-stale=3",
+                15,
+                Validate,
+            ),
+            ("9111 §4.2.3 Age counts", aged_50, "", 11, Validate),
+            ("9111 §4.2.3 Age counts, fresh", aged_50, "", 9, Fresh),
         ];
         for (section, response, request, after, expected) in cases {
             let policy = store(200, response).unwrap_or_else(|e| panic!("{section}: {e:?}"));
@@ -1020,6 +1040,63 @@ mod tests {
             .map(|n| n.to_string())
             .collect();
         assert_eq!(names, ["set-cookie", "x-user", "x-debug", "x-trace"]);
+    }
+
+    #[test]
+    fn heuristic_freshness_only_for_statuses_cacheable_by_default() {
+        // RFC 9111 §4.2.2 and RFC 9110 §15.1: without explicit freshness, a
+        // tenth of the time since Last-Modified, for 200 or 404 but never
+        // for 502, 503 or 504 (unless marked public, §3 and §5.2.2.9).
+        let a_day_before = "Tue, 20 Oct 2026 07:28:00 GMT";
+        let fields = [("date", DATE), ("last-modified", a_day_before)];
+        for status in [200, 203, 404, 410] {
+            let policy = store(status, &fields);
+            assert_eq!(policy.map(|p| p.lifetime_ms), Ok(8_640_000), "{status}");
+        }
+        for status in [500, 502, 503, 504] {
+            let policy = store(status, &fields);
+            assert_eq!(policy, Err(NotStorable::NotExplicit), "{status}");
+        }
+        let public = [("cache-control", "public"), fields[0], fields[1]];
+        assert_eq!(store(503, &public).map(|p| p.lifetime_ms), Ok(8_640_000));
+    }
+
+    #[test]
+    fn http_dates_in_each_format() {
+        // RFC 9110 §5.6.7: a recipient accepts all three formats; the names
+        // of days, months and GMT are case-sensitive (`%s"Nov"`), so a date
+        // in another letter case is invalid, and an invalid Expires means
+        // already expired (RFC 9111 §5.3).
+        const SUNDAY_MS: u64 = 784_111_777_000;
+        let rows = [
+            ("Sun, 06 Nov 1994 08:49:37 GMT", Some(SUNDAY_MS)),
+            ("Sunday, 06-Nov-94 08:49:37 GMT", Some(SUNDAY_MS)),
+            ("Sun Nov  6 08:49:37 1994", Some(SUNDAY_MS)),
+            (" Sun, 06 Nov 1994 08:49:37 GMT ", Some(SUNDAY_MS)),
+            ("sun, 06 nov 1994 08:49:37 gmt", None),
+            ("SUN, 06 NOV 1994 08:49:37 GMT", None),
+            ("Sun, 06 Nov 1994 08:49:37 UTC", None),
+            ("0", None),
+        ];
+        for (text, ms) in rows {
+            let fields = headers(&[("expires", text)]);
+            assert_eq!(date_ms(&fields, &header::EXPIRES), ms, "{text:?}");
+        }
+        // An Expires in the wrong case gives no lifetime, so the answer,
+        // having no validator either, is not worth storing.
+        let wrong_case = store(
+            200,
+            &[("date", DATE), ("expires", "thu, 22 oct 2026 07:28:00 gmt")],
+        );
+        let right_case = store(
+            200,
+            &[("date", DATE), ("expires", "Thu, 22 Oct 2026 07:28:00 GMT")],
+        );
+        assert_eq!(
+            wrong_case.map(|p| p.lifetime_ms),
+            Err(NotStorable::NothingToReuse)
+        );
+        assert_eq!(right_case.map(|p| p.lifetime_ms), Ok(86_400_000));
     }
 
     #[test]
