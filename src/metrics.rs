@@ -26,6 +26,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use millions_api::ApiState;
 use millions_core::photos::JobQueue;
 use millions_edge_local::EdgeStats;
+use millions_infra::local::Resharder;
 use tokio::sync::watch;
 
 use crate::workers::PoolGauge;
@@ -73,6 +74,30 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
         "Edge answers that were 502 or 504: no origin answered in time"
     );
     metrics::describe_gauge!("photo_workers_busy", "Photo workers processing a job");
+    metrics::describe_gauge!(
+        "photo_queue_oldest_seconds",
+        "How long the oldest waiting photo job has waited"
+    );
+    metrics::describe_gauge!(
+        "photo_queue_dead_letters",
+        "Photo job messages in the dead-letter queue"
+    );
+    metrics::describe_histogram!(
+        "photo_job_duration_seconds",
+        "Photo jobs from the request that queued them to their end, by outcome"
+    );
+    metrics::describe_histogram!(
+        "store_operation_duration_seconds",
+        "Data-tier calls by table, operation and outcome (condition_failed: a conditional write that lost)"
+    );
+    metrics::describe_gauge!(
+        "store_shard_users",
+        "Users stored in each shard of the embedded store"
+    );
+    metrics::describe_histogram!(
+        "edge_origin_duration_seconds",
+        "The edge's requests to an origin, by region and outcome"
+    );
     Ok(handle)
 }
 
@@ -83,29 +108,54 @@ struct Scrape {
     pool: Arc<PoolGauge>,
     activity: Arc<ApiState>,
     edge: Option<Arc<EdgeStats>>,
+    shards: Option<Resharder>,
 }
 
-/// The route, reading the queue and today's active users as it is scraped.
-pub fn routes(
-    handle: PrometheusHandle,
-    queue: Arc<dyn JobQueue>,
-    pool: Arc<PoolGauge>,
-    any_instance: Arc<ApiState>,
-    edge: Option<Arc<EdgeStats>>,
-) -> Router {
+/// What the scrape reads besides the registry.
+pub struct Sources {
+    pub queue: Arc<dyn JobQueue>,
+    pub pool: Arc<PoolGauge>,
+    /// Any API instance: its merge publishes today's active users.
+    pub any_instance: Arc<ApiState>,
+    pub edge: Option<Arc<EdgeStats>>,
+    /// The embedded store's shards (none on the aws backend).
+    pub shards: Option<Resharder>,
+}
+
+/// The route, reading the queue, the shards and today's active users as it
+/// is scraped.
+pub fn routes(handle: PrometheusHandle, sources: Sources) -> Router {
     Router::new().route(PATH, get(scrape)).with_state(Scrape {
         handle,
-        queue,
-        pool,
-        activity: any_instance,
-        edge,
+        queue: sources.queue,
+        pool: sources.pool,
+        activity: sources.any_instance,
+        edge: sources.edge,
+        shards: sources.shards,
     })
 }
 
 async fn scrape(State(scrape): State<Scrape>) -> impl IntoResponse {
-    match scrape.queue.backlog().await {
-        Ok(backlog) => metrics::gauge!("photo_queue_backlog").set(backlog as f64),
-        Err(error) => tracing::warn!(%error, "the queue's backlog could not be read"),
+    match scrape.queue.depth().await {
+        Ok(depth) => {
+            metrics::gauge!("photo_queue_backlog").set(depth.waiting as f64);
+            metrics::gauge!("photo_queue_dead_letters").set(depth.dead_letters as f64);
+            if let Some(age) = depth.oldest_waiting_ms {
+                metrics::gauge!("photo_queue_oldest_seconds").set(age as f64 / 1000.0);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "the queue's depth could not be read"),
+    }
+    if let Some(shards) = &scrape.shards {
+        match shards.users_by_shard() {
+            Ok(sizes) => {
+                for (shard, users) in sizes.into_iter().enumerate() {
+                    metrics::gauge!("store_shard_users", "shard" => shard.to_string())
+                        .set(users as f64);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the shards' sizes could not be read"),
+        }
     }
     let busy = scrape.pool.busy.load(std::sync::atomic::Ordering::Relaxed);
     metrics::gauge!("photo_workers_busy").set(busy as f64);

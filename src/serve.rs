@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use crate::cli::{AuthArgs, Backend, JobArgs, ServeArgs, StoreArgs};
 use crate::instances::Instances;
+use crate::metrics::Sources;
 use crate::workers::{PoolSettings, WorkerPool};
 
 /// How often the embedded store forgets expired sessions and counters.
@@ -71,10 +72,13 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         ));
         let local_routes = local_routes.merge(crate::metrics::routes(
             metrics,
-            Arc::clone(&stack.queue),
-            pool_gauge,
-            Arc::clone(&state),
-            None,
+            Sources {
+                queue: Arc::clone(&stack.queue),
+                pool: pool_gauge,
+                any_instance: Arc::clone(&state),
+                edge: None,
+                shards: stack.resharder.clone(),
+            },
         ));
         let api = millions_api::router(state);
         tracing::info!(address = %front_address, node = first_node, edge = false, "listening on http://{front_address}");
@@ -126,10 +130,13 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
             .merge(local_routes)
             .merge(crate::metrics::routes(
                 metrics,
-                Arc::clone(&stack.queue),
-                pool_gauge,
-                Arc::clone(&states[0]),
-                Some(Arc::clone(&edge.stats)),
+                Sources {
+                    queue: Arc::clone(&stack.queue),
+                    pool: pool_gauge,
+                    any_instance: Arc::clone(&states[0]),
+                    edge: Some(Arc::clone(&edge.stats)),
+                    shards: stack.resharder.clone(),
+                },
             ));
         tracing::info!(address = %front_address, edge = true, instances = args.instances, "listening on http://{front_address}");
         let front = serve_edge(front, millions_edge_local::front(edge, local), stopping);

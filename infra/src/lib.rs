@@ -9,10 +9,12 @@
 pub mod aws;
 pub mod clock;
 pub mod local;
+mod measured;
 mod passwords;
 mod random;
 
 pub use clock::{random_node_id, SystemClock};
+pub use measured::measured;
 /// The EMF recorder's crate, for the functions that flush it.
 pub use metrics_cloudwatch_embedded;
 pub use passwords::Argon2Passwords;

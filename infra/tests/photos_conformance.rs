@@ -57,7 +57,12 @@ impl Photos {
         let config = moto.sdk_config().await;
         let prefix = millions_testkit::unique_name("photos");
         let tables = millions_infra::aws::TableNames::with_prefix(&prefix);
-        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        // The jobs table on the serial server: the tests race conditional
+        // updates of one job, which moto's threaded server does not apply
+        // atomically (see `serial_moto`); the queue's long polls stay on
+        // the threaded one.
+        let dynamodb =
+            aws_sdk_dynamodb::Client::new(&millions_testkit::serial_moto().sdk_config().await);
         millions_infra::aws::create_tables_if_missing(&dynamodb, &tables)
             .await
             .unwrap();
@@ -210,6 +215,13 @@ mod cases {
     pub async fn the_queue_redelivers_until_deleted_then_dead_letters(photos: Photos) {
         let queue = &photos.queue;
         queue.send("first", Some(TRACE)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let depth = queue.depth().await.unwrap();
+        assert_eq!(depth.waiting, 1);
+        // Where the queue tells the age (SQS leaves it to CloudWatch).
+        if let Some(age) = depth.oldest_waiting_ms {
+            assert!((50..10_000).contains(&age), "waited 50 ms: {depth:?}");
+        }
         let got = queue.receive(10, Duration::from_secs(2)).await.unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].body.as_str(), got[0].receive_count), ("first", 1));
@@ -233,6 +245,7 @@ mod cases {
             .unwrap()
             .is_empty());
         assert_eq!(queue.dead_letters().await.unwrap(), ["first"]);
+        assert_eq!(queue.depth().await.unwrap().dead_letters, 1);
         // A deleted message is gone for good.
         queue.send("second", None).await.unwrap();
         let got = queue.receive(10, Duration::from_secs(2)).await.unwrap();
@@ -245,6 +258,12 @@ mod cases {
             .unwrap()
             .is_empty());
         assert_eq!(queue.backlog().await.unwrap(), 0);
+        let depth = queue.depth().await.unwrap();
+        assert_eq!((depth.waiting, depth.dead_letters), (0, 1));
+        assert!(
+            matches!(depth.oldest_waiting_ms, None | Some(0)),
+            "nothing waits: {depth:?}"
+        );
     }
 
     pub async fn blobs_round_trip_whole(photos: Photos) {

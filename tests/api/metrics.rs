@@ -43,6 +43,20 @@ fn total(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
+/// How many observations the histograms of `name` whose labels include
+/// `labels` counted, summed.
+fn observations(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|sample| sample.metric == name)
+        .filter(|sample| labels.iter().all(|(k, v)| sample.labels.get(k) == Some(*v)))
+        .map(|sample| match &sample.value {
+            Value::Histogram(buckets) => buckets.last().map_or(0.0, |inf| inf.count),
+            other => panic!("{name} is a histogram, not {other:?}"),
+        })
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn business_metrics_move_and_daily_active_users_are_counted_across_instances() {
     let dir = data_dir();
@@ -103,6 +117,10 @@ async fn business_metrics_move_and_daily_active_users_are_counted_across_instanc
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
+    // A third sign-up with a taken email: a conditional write that loses.
+    let mut again = signup_body(&john());
+    again["email"] = emails[0].clone();
+    assert_eq!(stack.signup(&again).await.status(), 409);
 
     // Each instance merges what it saw every 2 s; a scrape merges one more.
     let truth = 10_002.0;
@@ -126,17 +144,49 @@ async fn business_metrics_move_and_daily_active_users_are_counted_across_instanc
     assert_eq!(moved("signups_total", &[]), 2.0);
     assert_eq!(moved("logins_total", &[("outcome", "success")]), 1.0);
     assert_eq!(moved("logins_total", &[("outcome", "failure")]), 1.0);
-    let latency_counted = after
+    let requests = [
+        ("route", "/auth/session"),
+        ("method", "GET"),
+        ("status", "2xx"),
+    ];
+    assert_eq!(
+        observations(&before, "http_request_duration_seconds", &requests),
+        10_000.0
+    );
+
+    // The data tier: every session read timed, and the lost conditional
+    // write counted apart.
+    let store = "store_operation_duration_seconds";
+    let session_reads = [
+        ("table", "sessions"),
+        ("operation", "get"),
+        ("outcome", "ok"),
+    ];
+    assert!(observations(&before, store, &session_reads) >= 10_000.0);
+    let taken = [("table", "logins"), ("operation", "create")];
+    let moved_calls = |labels: &[(&str, &str)]| {
+        observations(&after, store, labels) - observations(&before, store, labels)
+    };
+    assert_eq!(
+        moved_calls(&[taken[0], taken[1], ("outcome", "condition_failed")]),
+        1.0
+    );
+    assert_eq!(moved_calls(&[taken[0], taken[1], ("outcome", "ok")]), 2.0);
+    // Each shard's users, adding up to every user there is.
+    let shards: Vec<&Sample> = after
         .iter()
-        .find(|sample| {
-            sample.metric == "http_request_duration_seconds"
-                && sample.labels.get("route") == Some("/auth/session")
-                && sample.labels.get("method") == Some("GET")
-                && sample.labels.get("status") == Some("2xx")
-        })
-        .map(|sample| match &sample.value {
-            Value::Histogram(buckets) => buckets.last().unwrap().count,
-            other => panic!("a histogram, not {other:?}"),
-        });
-    assert_eq!(latency_counted, Some(10_000.0));
+        .filter(|sample| sample.metric == "store_shard_users")
+        .collect();
+    assert!(shards.len() >= 2, "one gauge per shard: {shards:?}");
+    assert_eq!(total(&after, "store_shard_users", &[]), 10_002.0);
+    for shard in shards {
+        let Value::Gauge(users) = shard.value else {
+            panic!("a gauge: {shard:?}")
+        };
+        assert!(users > 1_000.0, "the ids spread over the shards: {shard:?}");
+    }
+    // The queue, with nothing in it.
+    assert_eq!(total(&after, "photo_queue_backlog", &[]), 0.0);
+    assert_eq!(total(&after, "photo_queue_dead_letters", &[]), 0.0);
+    assert_eq!(total(&after, "photo_queue_oldest_seconds", &[]), 0.0);
 }

@@ -26,7 +26,7 @@ pub use operations::{
 };
 pub use ports::{
     Blob, Blobs, Delivery, ImageError, ImageInspector, ImageProcessor, JobMessage, JobQueue, Jobs,
-    ProcessedImage, QueueSettings, UploadSlot,
+    ProcessedImage, QueueDepth, QueueSettings, UploadSlot,
 };
 pub use runner::{job_span, JobRunner, RunOutcome};
 pub use service::{NewUpload, PhotoError, PhotoPorts, PhotoService, SubmittedJob};

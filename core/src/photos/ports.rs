@@ -133,6 +133,29 @@ pub trait JobQueue: Send + Sync {
 
     /// The bodies in the dead-letter queue, for inspection.
     async fn dead_letters(&self) -> Result<Vec<String>, StoreError>;
+
+    /// How full the queue is, for the metrics. By default from the two
+    /// calls above, with no age: SQS keeps its oldest message's age in
+    /// CloudWatch (`ApproximateAgeOfOldestMessage`), not in the queue.
+    async fn depth(&self) -> Result<QueueDepth, StoreError> {
+        Ok(QueueDepth {
+            waiting: self.backlog().await?,
+            dead_letters: self.dead_letters().await?.len() as u64,
+            oldest_waiting_ms: None,
+        })
+    }
+}
+
+/// How full a job queue is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueDepth {
+    /// Messages waiting to be received (not counting hidden ones).
+    pub waiting: u64,
+    /// Messages in the dead-letter queue.
+    pub dead_letters: u64,
+    /// How long the oldest waiting message has waited, in milliseconds,
+    /// where the queue can tell (0 when none waits).
+    pub oldest_waiting_ms: Option<u64>,
 }
 
 /// The jobs table, keyed by job id. Transitions are conditional, so that a

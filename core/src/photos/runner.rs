@@ -11,7 +11,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::ids::JobId;
-use super::job::{JobOutput, JobState};
+use super::job::{Job, JobOutput, JobState};
 use super::media::BlobKey;
 use super::ports::{Blobs, ImageError, ImageProcessor, JobMessage, Jobs, QueueSettings};
 use crate::ports::Clock;
@@ -82,7 +82,7 @@ impl JobRunner {
             .await
         {
             Ok(Some(blob)) => blob.bytes,
-            Ok(None) => return self.fail(id, "the original photo is gone".into()).await,
+            Ok(None) => return self.fail(&job, "the original photo is gone".into()).await,
             Err(error) => {
                 return self
                     .retry(
@@ -96,7 +96,7 @@ impl JobRunner {
         };
         let images = match self.processor.process(original, &job.spec).await {
             Ok(images) => images,
-            Err(ImageError::Rejected(reason)) => return self.fail(id, reason).await,
+            Err(ImageError::Rejected(reason)) => return self.fail(&job, reason).await,
             Err(ImageError::Failed(reason)) => {
                 return self.retry(id, final_attempt, job.attempts, reason).await
             }
@@ -121,7 +121,7 @@ impl JobRunner {
                 bytes,
             });
         }
-        self.finish(id, JobState::Done { outputs }).await
+        self.finish(&job, JobState::Done { outputs }).await
     }
 
     /// Records that the runtime stopped the `receive_count`th attempt (a
@@ -150,26 +150,38 @@ impl JobRunner {
             let failed = JobState::Failed {
                 reason: format!("gave up after {attempts} attempts: {reason}"),
             };
-            if let Err(error) = self.jobs.finish(id, &failed, self.clock.now_ms()).await {
-                tracing::error!(job = %id, %error, "could not record a failed job");
+            match self.jobs.finish(id, &failed, self.clock.now_ms()).await {
+                // Its message goes to the dead-letter queue next.
+                Ok(true) => {
+                    metrics::counter!("photo_jobs_total", "outcome" => "gave_up").increment(1)
+                }
+                Ok(false) => {}
+                Err(error) => tracing::error!(job = %id, %error, "could not record a failed job"),
             }
         }
         RunOutcome::Retry(reason)
     }
 
-    async fn fail(&self, id: JobId, reason: String) -> RunOutcome {
-        tracing::info!(job = %id, %reason, "a job failed");
-        self.finish(id, JobState::Failed { reason }).await
+    async fn fail(&self, job: &Job, reason: String) -> RunOutcome {
+        tracing::info!(job = %job.id, %reason, "a job failed");
+        self.finish(job, JobState::Failed { reason }).await
     }
 
-    async fn finish(&self, id: JobId, outcome: JobState) -> RunOutcome {
+    async fn finish(&self, job: &Job, outcome: JobState) -> RunOutcome {
+        let id = job.id;
         let label = match outcome {
             JobState::Failed { .. } => "failed",
             _ => "done",
         };
-        match self.jobs.finish(id, &outcome, self.clock.now_ms()).await {
+        let now = self.clock.now_ms();
+        match self.jobs.finish(id, &outcome, now).await {
             Ok(true) => {
                 metrics::counter!("photo_jobs_total", "outcome" => label).increment(1);
+                // From the request that queued it to its end: waiting,
+                // every attempt, and the retries between them.
+                let seconds = now.saturating_sub(job.created_at_ms) as f64 / 1000.0;
+                metrics::histogram!("photo_job_duration_seconds", "outcome" => label)
+                    .record(seconds);
                 tracing::info!(job = %id, outcome = label, "a photo job finished");
                 RunOutcome::Finished
             }

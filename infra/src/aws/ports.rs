@@ -102,7 +102,7 @@ impl Deployment {
     pub fn ports(&self, config: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Ports {
         let client = clients::dynamodb(config);
         let users = Arc::new(DynamoUsers::new(client.clone(), &self.tables));
-        Ports {
+        crate::measured(Ports {
             likes: Arc::new(DynamoLikes::new(
                 client.clone(),
                 &self.tables.likes,
@@ -120,6 +120,6 @@ impl Deployment {
             random: Arc::new(OsRandomness),
             clock,
             photos: self.photo_ports(config),
-        }
+        })
     }
 }

@@ -113,6 +113,11 @@ impl Resharder {
         }
     }
 
+    /// How many users each shard holds (see [`EmbeddedUsers::count_by_shard`]).
+    pub fn users_by_shard(&self) -> Result<Vec<u64>, StoreError> {
+        self.users.count_by_shard()
+    }
+
     pub fn status(&self) -> MoveStatus {
         self.status.lock().expect("never poisoned").clone()
     }

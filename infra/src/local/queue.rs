@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use millions_core::photos::{Delivery, JobQueue, QueueSettings};
+use millions_core::photos::{Delivery, JobQueue, QueueDepth, QueueSettings};
 use millions_core::{Clock, StoreError};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,11 @@ pub struct QueueDepths {
     /// Received and not yet deleted or timed out.
     pub in_flight: u64,
     pub dead: u64,
+    /// How long the oldest visible message has waited since it became
+    /// visible (sent, or back after a failed attempt), in milliseconds; 0
+    /// with none waiting. The local counterpart of SQS's
+    /// `ApproximateAgeOfOldestMessage`.
+    pub oldest_waiting_ms: u64,
 }
 
 #[derive(Clone)]
@@ -108,10 +113,15 @@ impl EmbeddedQueue {
         let txn = self.db.handle().begin_read().map_err(unavailable)?;
         let ready = txn.open_table(READY).map_err(unavailable)?;
         let total = ready.len().map_err(unavailable)?;
-        let visible = ready
-            .range(..=(now, u64::MAX))
-            .map_err(unavailable)?
-            .count() as u64;
+        // Keyed by the time each becomes visible: the first is the oldest.
+        let mut waiting = ready.range(..=(now, u64::MAX)).map_err(unavailable)?;
+        let (visible, oldest_waiting_ms) = match waiting.next() {
+            Some(first) => {
+                let (visible_at, _) = first.map_err(unavailable)?.0.value();
+                (1 + waiting.count() as u64, now.saturating_sub(visible_at))
+            }
+            None => (0, 0),
+        };
         let dead = txn
             .open_table(DEAD)
             .map_err(unavailable)?
@@ -121,6 +131,7 @@ impl EmbeddedQueue {
             ready: visible,
             in_flight: total - visible,
             dead,
+            oldest_waiting_ms,
         })
     }
 
@@ -287,6 +298,15 @@ impl JobQueue for EmbeddedQueue {
 
     async fn backlog(&self) -> Result<u64, StoreError> {
         Ok(self.depths()?.ready)
+    }
+
+    async fn depth(&self) -> Result<QueueDepth, StoreError> {
+        let depths = self.depths()?;
+        Ok(QueueDepth {
+            waiting: depths.ready,
+            dead_letters: depths.dead,
+            oldest_waiting_ms: Some(depths.oldest_waiting_ms),
+        })
     }
 
     async fn dead_letters(&self) -> Result<Vec<String>, StoreError> {

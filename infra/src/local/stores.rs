@@ -83,7 +83,7 @@ impl EmbeddedStores {
     /// The ports of a local deployment.
     pub fn ports(&self) -> Ports {
         let clock = Arc::clone(&self.clock);
-        Ports {
+        crate::measured(Ports {
             users: Arc::new(self.users.clone()),
             likes: Arc::new(self.likes.clone()),
             accounts: Arc::new(self.users.clone()),
@@ -94,7 +94,7 @@ impl EmbeddedStores {
             random: Arc::new(OsRandomness),
             clock,
             photos: self.photo_ports(),
-        }
+        })
     }
 
     /// Removes expired sessions and counters every `period`, as DynamoDB's

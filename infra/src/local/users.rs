@@ -110,12 +110,18 @@ impl EmbeddedUsers {
 
     /// How many users are stored.
     pub fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.count_by_shard()?.iter().sum())
+    }
+
+    /// How many users each store file holds, by shard index (during a move,
+    /// the stores of both counts): what tells a hot or lopsided shard.
+    pub fn count_by_shard(&self) -> Result<Vec<u64>, StoreError> {
         self.shards
             .layout()
             .stores()
             .iter()
             .map(|store| rows_in(store, USERS))
-            .sum()
+            .collect()
     }
 
     /// Reads `id`'s record wherever it is: at home, or during a move at its
