@@ -56,6 +56,32 @@ impl TraceParent {
         (parsed.trace_id != 0 && parsed.parent_id != 0).then_some(parsed)
     }
 
+    /// The hop an AWS X-Ray trace header describes
+    /// (`Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`,
+    /// what Lambda gives an invocation as `_X_AMZN_TRACE_ID`). X-Ray's trace
+    /// id is a version, 8 hex digits of time and 24 random ones: the 32
+    /// digits after the version are the W3C trace id X-Ray itself maps it
+    /// to, so a trace started this way has the same id in X-Ray and in the
+    /// logs. `None` without a valid root and parent.
+    pub fn from_xray(header: &str) -> Option<Self> {
+        let (mut root, mut parent, mut sampled) = (None, None, false);
+        for field in header.split(';') {
+            match field.trim().split_once('=')? {
+                ("Root", value) => root = Some(value),
+                ("Parent", value) => parent = Some(value),
+                ("Sampled", value) => sampled = value == "1",
+                _ => {}
+            }
+        }
+        let mut root_parts = root?.split('-');
+        let (version, time, random) = (root_parts.next()?, root_parts.next()?, root_parts.next()?);
+        if version != "1" || time.len() != 8 || random.len() != 24 || root_parts.next().is_some() {
+            return None;
+        }
+        let flags = if sampled { "01" } else { "00" };
+        Self::parse(&format!("00-{time}{random}-{}-{flags}", parent?))
+    }
+
     /// The trace id, as 32 hex digits: what the logs carry.
     pub fn trace_id(&self) -> String {
         format!("{:032x}", self.trace_id)
@@ -159,6 +185,37 @@ mod tests {
             TraceParent::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn an_xray_header_is_the_same_trace() {
+        let hop = TraceParent::from_xray(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        )
+        .unwrap();
+        assert_eq!(
+            hop.to_string(),
+            "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"
+        );
+        let unsampled = TraceParent::from_xray(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0;Lineage=a:1",
+        );
+        assert_eq!(
+            unsampled.unwrap().to_string(),
+            "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00"
+        );
+        for bad in [
+            "",
+            "Root=1-5759e988-bd862e3fe1be46a994272793",
+            "Parent=53995c3f42cd8ad8;Sampled=1",
+            "Root=2-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e98-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988-BD862E3FE1BE46A994272793;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=5399",
+            "Root",
+        ] {
+            assert_eq!(TraceParent::from_xray(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

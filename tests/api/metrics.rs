@@ -185,6 +185,18 @@ async fn business_metrics_move_and_daily_active_users_are_counted_across_instanc
         };
         assert!(users > 1_000.0, "the ids spread over the shards: {shard:?}");
     }
+    // The edge's origin requests, each region's apart: the 10,000 session
+    // reads were spread over the three instances.
+    let origin = "edge_origin_duration_seconds";
+    assert!(observations(&before, origin, &[("outcome", "answered")]) >= 10_000.0);
+    for region in ["instance-1", "instance-2", "instance-3"] {
+        let calls = observations(&before, origin, &[("region", region)]);
+        assert!(calls > 3_000.0, "{region} answered {calls}");
+    }
+    assert_eq!(
+        observations(&before, origin, &[("outcome", "refused")]),
+        0.0
+    );
     // The queue, with nothing in it.
     assert_eq!(total(&after, "photo_queue_backlog", &[]), 0.0);
     assert_eq!(total(&after, "photo_queue_dead_letters", &[]), 0.0);

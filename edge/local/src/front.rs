@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use millions_core::Problem;
+use millions_edge_policy::access_log::AccessLog;
 use millions_edge_policy::engine::Edge;
 use millions_edge_policy::runtime::Client;
 use tokio::net::TcpListener;
@@ -127,6 +128,7 @@ impl Front {
             let Ok(response) = self.local.clone().oneshot(request.map(Body::new)).await;
             return response.map(Either::Right);
         }
+        let started = std::time::Instant::now();
         let (parts, body) = request.into_parts();
         let body = if body.is_end_stream() {
             Bytes::new()
@@ -149,11 +151,29 @@ impl Front {
             address: Some(peer.ip()),
             continent: None,
         };
+        // At DEBUG, as the API's request spans: a line per cached read
+        // would cost more than the read.
+        let logged = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| (parts.method.clone(), parts.uri.path().to_owned()));
         let handled = self
             .shared
             .edge
             .handle(Request::from_parts(parts, body), &client)
             .await;
+        if let Some((method, path)) = logged {
+            let millis = started.elapsed().as_millis() as u64;
+            let line = AccessLog::of(&method, &path, &handled, millis);
+            tracing::debug!(
+                method = line.method,
+                path = line.path,
+                status = line.status,
+                cache = line.cache,
+                origin = line.origin,
+                millis = line.millis,
+                trace_id = line.trace_id,
+                "the edge answered"
+            );
+        }
         if let Some(refresh) = handled.refresh {
             let shared = Arc::clone(&self.shared);
             tokio::spawn(async move { shared.edge.refresh(refresh, &client).await });

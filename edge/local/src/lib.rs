@@ -70,10 +70,22 @@ pub fn front(config: EdgeConfig, local: axum::Router) -> Front {
             ResponseCache::new(config.cache_bytes),
             transport::HyperTransport::new(config.origin_timeout),
             now_ms,
+            trace_seed(),
         ),
         stats: config.stats,
     };
     Front::new(shared, local)
+}
+
+/// The seed of the edge's trace and span ids, from the operating system.
+fn trace_seed() -> u128 {
+    let mut seed = [0; 16];
+    // Without the system's randomness the ids still count up from the
+    // clock: unique here, if guessable.
+    if getrandom::fill(&mut seed).is_err() {
+        seed[..8].copy_from_slice(&now_ms().to_le_bytes());
+    }
+    u128::from_le_bytes(seed)
 }
 
 /// The wall clock: ages are computed against the origin's `Date`.

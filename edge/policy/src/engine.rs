@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
+use millions_core::trace::{TraceIds, TraceParent};
 use millions_core::Problem;
 
 use crate::caching::{key_of, lookup, Bypass, Lookup, RequestFacts};
@@ -33,15 +34,9 @@ use crate::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
 pub struct Handled {
     pub response: Response<Bytes>,
     pub refresh: Option<Refresh>,
-}
-
-impl Handled {
-    fn now(response: Response<Bytes>) -> Self {
-        Self {
-            response,
-            refresh: None,
-        }
-    }
+    /// The edge's hop of the request's trace: what its origin requests
+    /// carried as `traceparent`, and what the runtime's log line names.
+    pub trace: TraceParent,
 }
 
 /// A background revalidation of one entry (RFC 5861 §3); the runtime runs
@@ -49,6 +44,31 @@ impl Handled {
 pub struct Refresh {
     parts: http::request::Parts,
     key: String,
+    /// The trace of the request that was answered stale: the refresh is
+    /// part of its journey.
+    trace: TraceParent,
+}
+
+/// Who asked, and the edge's hop of the request's trace: what every step
+/// of the flow that may reach an origin needs.
+struct Visit<'a> {
+    client: &'a Client,
+    trace: TraceParent,
+}
+
+/// What the flow answered, before [`Edge::handle`] adds the trace.
+struct Answered {
+    response: Response<Bytes>,
+    refresh: Option<Refresh>,
+}
+
+impl Answered {
+    fn now(response: Response<Bytes>) -> Self {
+        Self {
+            response,
+            refresh: None,
+        }
+    }
 }
 
 /// The region name reported for answers from the embedded web app.
@@ -63,12 +83,21 @@ pub struct Edge<S, T> {
     now_ms: fn() -> u64,
     turns: AtomicUsize,
     request_ids: AtomicU64,
+    trace_ids: TraceIds,
     in_flight: InFlight,
 }
 
 impl<S: ResponseStore, T: Transport> Edge<S, T> {
-    /// `now_ms` is the runtime's clock (any monotonic milliseconds).
-    pub fn new(settings: EdgeSettings, store: S, transport: T, now_ms: fn() -> u64) -> Self {
+    /// `now_ms` is the runtime's clock (any monotonic milliseconds);
+    /// `trace_seed` must be random, from the runtime's source (the edge's
+    /// span ids and new traces are made from it, see [`TraceIds`]).
+    pub fn new(
+        settings: EdgeSettings,
+        store: S,
+        transport: T,
+        now_ms: fn() -> u64,
+        trace_seed: u128,
+    ) -> Self {
         let origins = Origins::new(
             settings.origins.clone(),
             settings.failure_threshold,
@@ -82,6 +111,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             now_ms,
             turns: AtomicUsize::new(0),
             request_ids: AtomicU64::new(0),
+            trace_ids: TraceIds::new(trace_seed),
             in_flight: InFlight::default(),
         }
     }
@@ -95,6 +125,12 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     /// stale).
     pub async fn handle(&self, request: Request<Bytes>, client: &Client) -> Handled {
         let (parts, body) = request.into_parts();
+        // The client's trace, continued; or a new one, started here.
+        let incoming = header_str(&parts.headers, &TRACEPARENT).and_then(TraceParent::parse);
+        let visit = Visit {
+            client,
+            trace: self.trace_ids.hop(incoming),
+        };
         let facts = RequestFacts {
             method: parts.method.clone(),
             path: parts.uri.path(),
@@ -103,17 +139,26 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 || parts.headers.contains_key(header::COOKIE),
             cache_control: header_str(&parts.headers, &header::CACHE_CONTROL),
         };
-        match lookup(&facts, &self.settings.asset_version) {
-            Lookup::Cache { key } => self.through_cache(&parts, client, key).await,
+        let answered = match lookup(&facts, &self.settings.asset_version) {
+            Lookup::Cache { key } => self.through_cache(&parts, &visit, key).await,
             Lookup::Bypass(Bypass::Authenticated) => {
-                Handled::now(self.credentialed_read(&parts, client).await)
+                Answered::now(self.credentialed_read(&parts, &visit).await)
             }
-            Lookup::Bypass(_) => Handled::now(self.pass_through(&parts, client, body).await),
+            Lookup::Bypass(_) => Answered::now(self.pass_through(&parts, &visit, body).await),
+        };
+        Handled {
+            response: answered.response,
+            refresh: answered.refresh,
+            trace: visit.trace,
         }
     }
 
     /// Runs a refresh handed out by [`Edge::handle`].
     pub async fn refresh(&self, refresh: Refresh, client: &Client) {
+        let visit = Visit {
+            client,
+            trace: self.trace_ids.hop(Some(refresh.trace)),
+        };
         let held = self
             .store
             .get(&refresh.key)
@@ -121,7 +166,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             .map(|entry| entry.as_ref().clone());
         let request = Directives::of(&refresh.parts.headers, &header::CACHE_CONTROL);
         let _ = self
-            .fill(&refresh.parts, &request, client, refresh.key, held)
+            .fill(&refresh.parts, &request, &visit, refresh.key, held)
             .await;
     }
 
@@ -130,9 +175,9 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     async fn through_cache(
         &self,
         parts: &http::request::Parts,
-        client: &Client,
+        visit: &Visit<'_>,
         key: String,
-    ) -> Handled {
+    ) -> Answered {
         let now = (self.now_ms)();
         let request = Directives::of(&parts.headers, &header::CACHE_CONTROL);
         let entry = self.store.get(&key).await;
@@ -145,27 +190,28 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         let only_if_cached = request.has("only-if-cached");
         let Some((stored, policy)) = held else {
             if only_if_cached {
-                return Handled::now(
+                return Answered::now(
                     Problem::not_cached(
                         "only-if-cached was asked and nothing is stored for this request",
                     )
                     .to_response(),
                 );
             }
-            return Handled::now(self.fill(parts, &request, client, key, None).await);
+            return Answered::now(self.fill(parts, &request, visit, key, None).await);
         };
         let age = policy.age_seconds(now);
         match policy.reuse(&request, now) {
-            Reuse::Fresh => Handled::now(answer_from(parts, stored, "HIT", Some(age))),
-            Reuse::StaleAccepted => Handled::now(answer_from(parts, stored, "STALE", Some(age))),
-            Reuse::StaleWhileRevalidate => Handled {
+            Reuse::Fresh => Answered::now(answer_from(parts, stored, "HIT", Some(age))),
+            Reuse::StaleAccepted => Answered::now(answer_from(parts, stored, "STALE", Some(age))),
+            Reuse::StaleWhileRevalidate => Answered {
                 response: answer_from(parts, stored, "STALE", Some(age)),
                 refresh: Some(Refresh {
                     parts: parts.clone(),
                     key,
+                    trace: visit.trace,
                 }),
             },
-            Reuse::Validate if only_if_cached => Handled::now(
+            Reuse::Validate if only_if_cached => Answered::now(
                 Problem::not_cached(
                     "only-if-cached was asked and the stored answer must be validated",
                 )
@@ -174,7 +220,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             Reuse::Validate => {
                 let held = stored.clone();
                 drop(entry);
-                Handled::now(self.fill(parts, &request, client, key, Some(held)).await)
+                Answered::now(self.fill(parts, &request, visit, key, Some(held)).await)
             }
         }
     }
@@ -185,7 +231,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         &self,
         parts: &http::request::Parts,
         request: &Directives<'_>,
-        client: &Client,
+        visit: &Visit<'_>,
         key: String,
         mut held: Option<OriginAnswer>,
     ) -> Response<Bytes> {
@@ -221,7 +267,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         };
         let ticket = self.store.ticket(&key);
         let mut request_ms = (self.now_ms)();
-        let mut fetched = self.fetch_for_cache(parts, client, held.as_ref()).await;
+        let mut fetched = self.fetch_for_cache(parts, visit, held.as_ref()).await;
         // §4.3.4: a 304 naming another strong validator than the held
         // answer's validates nothing this edge holds; ask again, without
         // a condition.
@@ -231,7 +277,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             {
                 held = None;
                 request_ms = (self.now_ms)();
-                fetched = self.fetch_for_cache(parts, client, None).await;
+                fetched = self.fetch_for_cache(parts, visit, None).await;
             }
         }
         let response_ms = (self.now_ms)();
@@ -320,7 +366,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     async fn fetch_for_cache(
         &self,
         parts: &http::request::Parts,
-        client: &Client,
+        visit: &Visit<'_>,
         held: Option<&OriginAnswer>,
     ) -> Fetched {
         let held_validators = held.map(|held| Validators {
@@ -349,7 +395,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                         }
                     }
                 }
-                self.forward(&Method::GET, parts, headers, Bytes::new(), client)
+                self.forward(&Method::GET, parts, headers, Bytes::new(), visit)
                     .await
             }
         }
@@ -360,7 +406,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     async fn credentialed_read(
         &self,
         parts: &http::request::Parts,
-        client: &Client,
+        visit: &Visit<'_>,
     ) -> Response<Bytes> {
         let key = key_of(
             &self.settings.asset_version,
@@ -375,7 +421,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 parts,
                 parts.headers.clone(),
                 Bytes::new(),
-                client,
+                visit,
             )
             .await
         {
@@ -409,11 +455,11 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     async fn pass_through(
         &self,
         parts: &http::request::Parts,
-        client: &Client,
+        visit: &Visit<'_>,
         body: Bytes,
     ) -> Response<Bytes> {
         let answer = match self
-            .forward(&parts.method, parts, parts.headers.clone(), body, client)
+            .forward(&parts.method, parts, parts.headers.clone(), body, visit)
             .await
         {
             Ok(answer) => answer,
@@ -446,15 +492,16 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         parts: &http::request::Parts,
         mut headers: HeaderMap,
         body: Bytes,
-        client: &Client,
+        visit: &Visit<'_>,
     ) -> Result<OriginAnswer, Problem> {
         // Only requests that leave the edge need these; hits skip the cost.
-        self.add_forwarding_headers(&mut headers, client);
+        self.add_forwarding_headers(&mut headers, visit);
         remove_hop_by_hop(&mut headers);
         // The transport names the origin's host from the URI.
         headers.remove(header::HOST);
         let now = (self.now_ms)();
-        let continent = client
+        let continent = visit
+            .client
             .continent
             .as_deref()
             .or(self.settings.default_continent.as_deref());
@@ -480,7 +527,10 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             *request.method_mut() = method.clone();
             *request.uri_mut() = uri;
             *request.headers_mut() = headers.clone();
-            match self.transport.send(request).await {
+            let sent_ms = (self.now_ms)();
+            let outcome = self.transport.send(request).await;
+            record_origin_call(&region, &outcome, (self.now_ms)() - sent_ms);
+            match outcome {
                 Ok(response) if !is_origin_failure(response.status()) => {
                     self.origins().record_success(index);
                     return Ok(stored(response, region));
@@ -518,8 +568,11 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
 
     /// `X-Forwarded-For` (so the origin limits clients, not the edge) and a
     /// request id (so one request can be followed through every log).
-    fn add_forwarding_headers(&self, headers: &mut HeaderMap, client: &Client) {
-        if let Some(address) = client.address {
+    fn add_forwarding_headers(&self, headers: &mut HeaderMap, visit: &Visit<'_>) {
+        if let Ok(value) = HeaderValue::try_from(visit.trace.to_string()) {
+            headers.insert(TRACEPARENT, value);
+        }
+        if let Some(address) = visit.client.address {
             let forwarded = match header_str(headers, &X_FORWARDED_FOR) {
                 Some(earlier) => format!("{earlier}, {address}"),
                 None => address.to_string(),
@@ -538,8 +591,11 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
     }
 }
 
+/// W3C Trace Context's field (`millions_core::trace::TRACEPARENT`).
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// The cache's label of an answer (`HIT`, `MISS`, ...).
+pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// Names the origin (region) that produced an answer; kept with the stored
 /// answer so a hit costs no formatting.
 pub const X_EDGE_ORIGIN: HeaderName = HeaderName::from_static("x-edge-origin");
@@ -581,6 +637,27 @@ fn label_origin(headers: &mut HeaderMap, region: &str) {
     }
 }
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// One request to an origin, through the `metrics` facade: its region, how
+/// it ended and how long it took (at the runtime clock's millisecond
+/// resolution). The local edge's recorder publishes it; where a runtime
+/// installs none (the Worker, Spin) it costs nothing, and their log line
+/// says which origin answered instead. Only requests that leave the edge
+/// record: a hit never reaches here.
+fn record_origin_call(region: &str, outcome: &Result<Response<Bytes>, SendError>, millis: u64) {
+    let outcome = match outcome {
+        Ok(response) if is_origin_failure(response.status()) => "failure_status",
+        Ok(_) => "answered",
+        Err(SendError::NotSent(_)) => "refused",
+        Err(SendError::Failed(_)) => "failed",
+    };
+    metrics::histogram!(
+        "edge_origin_duration_seconds",
+        "region" => region.to_owned(),
+        "outcome" => outcome
+    )
+    .record(millis as f64 / 1000.0);
+}
 
 /// Answers that mean the region is in trouble, not that the request is wrong.
 fn is_origin_failure(status: StatusCode) -> bool {

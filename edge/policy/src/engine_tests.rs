@@ -100,7 +100,7 @@ fn edge(origin: &ScriptedOrigin) -> Edge<MemoryStore, &ScriptedOrigin> {
         cooldown_ms: 1,
         ..EdgeSettings::default()
     };
-    Edge::new(settings, MemoryStore::default(), origin, now_ms)
+    Edge::new(settings, MemoryStore::default(), origin, now_ms, 7)
 }
 
 fn script(origin: &ScriptedOrigin, answers: Vec<Response<Bytes>>) {

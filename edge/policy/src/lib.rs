@@ -21,10 +21,12 @@
 //! - [`origins`]: which origin region to ask first, next, and not at all;
 //! - [`config`]: the settings, and the variables every runtime reads them from;
 //! - [`runtime`]: what a runtime implements;
+//! - [`access_log`]: the line a runtime logs per request;
 //! - [`engine`]: the request flow that applies all of the above, generic over
 //!   the runtime's cache and HTTP client, which serves the web app
 //!   (`millions_web`) as if it came from an origin.
 
+pub mod access_log;
 pub mod caching;
 mod coalesce;
 pub mod conditional;

@@ -15,6 +15,7 @@
 //! (a down primary is tried, refused and skipped within the same request).
 
 use bytes::Bytes;
+use millions_edge_policy::access_log::AccessLog;
 use millions_edge_policy::config::settings_from_vars;
 use millions_edge_policy::engine::Edge;
 use millions_edge_policy::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
@@ -23,7 +24,10 @@ use spin_sdk::http_component;
 #[http_component]
 async fn handle(request: http::Request<Vec<u8>>) -> anyhow::Result<http::Response<Vec<u8>>> {
     let settings = settings_from_vars(|name| std::env::var(name).ok())?;
-    let edge = Edge::new(settings, NoStore, OutboundHttp, now_ms);
+    let started = now_ms();
+    let seed = (u128::from(wasi::random::random::get_random_u64()) << 64)
+        | u128::from(wasi::random::random::get_random_u64());
+    let edge = Edge::new(settings, NoStore, OutboundHttp, now_ms, seed);
     let (mut parts, body) = request.into_parts();
     // The engine works on origin-form targets (`/path?query`).
     let target = parts
@@ -42,9 +46,13 @@ async fn handle(request: http::Request<Vec<u8>>) -> anyhow::Result<http::Respons
         continent: None,
     };
     // With no store there is never a stale entry, so never a refresh.
+    let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
     let handled = edge
         .handle(http::Request::from_parts(parts, Bytes::from(body)), &client)
         .await;
+    // Spin keeps a component's stdout as its log: one JSON line a request.
+    let line = AccessLog::of(&method, &path, &handled, now_ms() - started);
+    println!("{}", line.to_json());
     Ok(handled.response.map(|body| body.to_vec()))
 }
 

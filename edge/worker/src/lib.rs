@@ -23,6 +23,7 @@
 use std::cell::OnceCell;
 
 use bytes::Bytes;
+use millions_edge_policy::access_log::AccessLog;
 use millions_edge_policy::config::settings_from_vars;
 use millions_edge_policy::engine::Edge;
 use millions_edge_policy::freshness::CachePolicy;
@@ -61,6 +62,7 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
                 CacheApi,
                 FetchTransport,
                 now_ms,
+                trace_seed(),
             )));
             EDGE.with(|cell| *cell.get_or_init(|| edge))
         }
@@ -72,8 +74,13 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
             .and_then(|ip| ip.parse().ok()),
         continent: request.cf().and_then(|cf| cf.continent()),
     };
+    let started = now_ms();
     let request = to_http(request).await?;
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let handled = edge.handle(request, &client).await;
+    // Workers Logs indexes JSON lines: the edge's metrics on this runtime.
+    let line = AccessLog::of(&method, &path, &handled, now_ms() - started);
+    worker::console_log!("{}", line.to_json());
     if let Some(refresh) = handled.refresh {
         // Served stale: refresh the entry after the answer is sent.
         ctx.wait_until(async move { edge.refresh(refresh, &client).await });
@@ -83,6 +90,13 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 fn now_ms() -> u64 {
     worker::Date::now().as_millis()
+}
+
+/// The seed of the isolate's trace and span ids: two `Math.random()` draws
+/// of 53 bits each. Trace ids need to be unlikely to collide, not secret.
+fn trace_seed() -> u128 {
+    let draw = || (worker::js_sys::Math::random() * (1u64 << 53) as f64) as u64;
+    (u128::from(draw()) << 64) | u128::from(draw())
 }
 
 async fn to_http(mut request: Request) -> Result<http::Request<Bytes>> {

@@ -27,7 +27,7 @@ use axum::response::Response;
 use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
-use millions_api::{ApiState, PeerAddress, Settings, WebSettings};
+use millions_api::{ApiState, PeerAddress, Settings, WebSettings, XRayTrace};
 use millions_core::auth::AuthSettings;
 use millions_core::Clock;
 use millions_infra::aws::{emf, Deployment, MissingSetting};
@@ -48,7 +48,7 @@ pub fn app(config: &SdkConfig, deployment: &Deployment, settings: Settings) -> R
     let ports = deployment.ports(config, Arc::new(SystemClock));
     let state = ApiState::new(ports, random_node_id(), settings);
     millions_api::router(Arc::clone(&state))
-        .layer(axum::middleware::map_request(record_source_ip))
+        .layer(axum::middleware::map_request(record_platform_context))
         .layer(axum::middleware::from_fn_with_state(
             state,
             merge_activity_when_due,
@@ -112,9 +112,16 @@ async fn merge_activity_when_due(
     response
 }
 
-/// Copies the caller's address from the API Gateway event to where the
-/// API looks for it.
-async fn record_source_ip(mut request: Request) -> Request {
+/// Copies the caller's address from the API Gateway event, and the
+/// invocation's X-Ray trace (Lambda's `_X_AMZN_TRACE_ID`, which the runtime
+/// hands each invocation), to where the API looks for them.
+async fn record_platform_context(mut request: Request) -> Request {
+    let xray = request
+        .lambda_context_ref()
+        .and_then(|context| context.xray_trace_id.clone());
+    if let Some(xray) = xray {
+        request.extensions_mut().insert(XRayTrace(xray));
+    }
     let source_ip = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context
             .http

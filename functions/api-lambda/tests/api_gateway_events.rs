@@ -16,11 +16,16 @@ use serde_json::Value;
 /// Runs one event through the function and returns API Gateway's view of the
 /// answer: the serialized `LambdaResponse`.
 async fn invoke(app: &axum::Router, event: Value) -> Value {
+    invoke_in(app, event, Context::default()).await
+}
+
+/// [`invoke`] in the given invocation context.
+async fn invoke_in(app: &axum::Router, event: Value, context: Context) -> Value {
     let request: LambdaRequest =
         serde_json::from_value(event).expect("a valid API Gateway v2 event");
     let adapter = Adapter::from(app.clone());
     let response = adapter
-        .oneshot(LambdaEvent::new(request, Context::default()))
+        .oneshot(LambdaEvent::new(request, context))
         .await
         .unwrap();
     serde_json::to_value(response).unwrap()
@@ -187,6 +192,53 @@ async fn the_traceparent_of_an_api_gateway_event_names_the_requests_trace() {
         in_the_trace > 0,
         "no line of the request's span names its trace: {lines:?}"
     );
+}
+
+/// Without a `traceparent`, the request continues the invocation's X-Ray
+/// trace: the logs' trace id is X-Ray's, and the span names the X-Ray
+/// header. With one, it keeps its own and still names X-Ray's.
+#[tokio::test(flavor = "current_thread")]
+async fn the_invocations_xray_trace_is_linked_to_the_requests_trace() {
+    let app = app().await;
+    let xray = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let mut context = Context::default();
+    context.xray_trace_id = Some(xray.into());
+    let (logs, _capturing) = CapturedLogs::start(tracing::Level::DEBUG);
+    for traceparent in [
+        None,
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ] {
+        let mut event = get_event("/users/12");
+        if let Some(traceparent) = traceparent {
+            event["headers"]["traceparent"] = traceparent.into();
+        }
+        let answer = invoke_in(&app, event, context.clone()).await;
+        assert_eq!(answer["statusCode"], 404);
+    }
+    let spans: Vec<(String, String)> = logs
+        .lines()
+        .iter()
+        .filter(|line| line["span"]["name"] == "request")
+        .map(|line| {
+            let span = &line["span"];
+            (
+                span["trace_id"].as_str().unwrap_or_default().to_owned(),
+                span["xray_trace_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    for (trace_id, linked) in [
+        ("5759e988bd862e3fe1be46a994272793", xray),
+        ("4bf92f3577b34da6a3ce929d0e0e4736", xray),
+    ] {
+        assert!(
+            spans.contains(&(trace_id.to_owned(), linked.to_owned())),
+            "a request span with trace {trace_id} naming {linked}: {spans:?}"
+        );
+    }
 }
 
 /// A DynamoDB endpoint that fails every call: each connection gets `answer`

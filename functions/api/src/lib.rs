@@ -36,6 +36,7 @@ pub use client_address::{client_address, PeerAddress};
 pub use credentials::SESSION_COOKIE;
 pub use error::ApiError;
 pub use openapi::ApiDoc;
+pub use trace_context::XRayTrace;
 
 /// The largest request body accepted, in bytes. A user object is well under
 /// 4 KiB; anything far larger is a mistake or an attack.
@@ -135,13 +136,18 @@ async fn no_store_unless_said(mut response: axum::response::Response) -> axum::r
 }
 
 fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::debug_span!(
+    let span = tracing::debug_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
         request_id = ?request.headers().get("x-request-id"),
         trace_id = trace_context::trace_id_of(request).unwrap_or_default(),
-    )
+        xray_trace_id = tracing::field::Empty,
+    );
+    if let Some(xray) = request.extensions().get::<XRayTrace>() {
+        span.record("xray_trace_id", xray.0.as_str());
+    }
+    span
 }
 
 /// Builds the API router over `state`.

@@ -8,13 +8,25 @@
 use axum::extract::Request;
 use millions_core::trace::{TraceIds, TraceParent, TRACEPARENT};
 
+/// The platform's own trace of a request, where it keeps one: on Lambda,
+/// the invocation's X-Ray trace header. A request without a `traceparent`
+/// continues it (the logs' trace id is then X-Ray's); one with a
+/// `traceparent` keeps its own and names the X-Ray trace on its span, so
+/// either id finds the other.
+#[derive(Debug, Clone)]
+pub struct XRayTrace(pub String);
+
 /// Puts `request`'s hop in its extensions.
 pub fn attach(ids: &TraceIds, request: &mut Request) {
     let incoming = request
         .headers()
         .get(TRACEPARENT)
         .and_then(|value| value.to_str().ok())
-        .and_then(TraceParent::parse);
+        .and_then(TraceParent::parse)
+        .or_else(|| {
+            let xray = request.extensions().get::<XRayTrace>()?;
+            TraceParent::from_xray(&xray.0)
+        });
     let hop = ids.hop(incoming);
     request.extensions_mut().insert(hop);
 }
