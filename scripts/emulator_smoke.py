@@ -81,8 +81,9 @@ for region in REGIONS:
 
     alarms = boto3.client("cloudwatch", region_name=region).describe_alarms(AlarmNamePrefix="millions-")["MetricAlarms"]
     dead = [alarm for alarm in alarms if alarm["AlarmName"] == f"millions-dead-letters-{region}"]
-    # Seven of the functions and the queue, and two (reads, writes) per table.
-    expected = 7 + 2 * len(TABLES)
+    # Seven of the functions and the queue, and three (throttled reads and
+    # writes, system errors) per table.
+    expected = 7 + 3 * len(TABLES)
     expect(len(alarms) == expected and len(dead) == 1 and dead[0]["Dimensions"] == [{"Name": "QueueName", "Value": "millions-photo-jobs-dlq"}],
            f"{region} has its {expected} alarms, one on the dead-letter queue: {[alarm['AlarmName'] for alarm in alarms]}")
     dashboard = boto3.client("cloudwatch", region_name=region).get_dashboard(DashboardName=f"millions-{region}")

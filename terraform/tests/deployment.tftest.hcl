@@ -292,6 +292,13 @@ run "each_region_alarms_on_failures_and_dead_letters" {
     ])
     error_message = "Every table's throttled reads and writes raise an alarm."
   }
+  assert {
+    condition = alltrue([
+      for role in ["users", "logins", "sessions", "rate-limits", "jobs", "likes", "activity"] :
+      module.secondary.system_error_alarms[role].table == "millions-${role}" && contains(module.secondary.system_error_alarms[role].operations, "TransactWriteItems") && length(module.secondary.system_error_alarms[role].operations) == 6 && module.secondary.system_error_alarms[role].threshold == 0 && module.secondary.system_error_alarms[role].actions == toset(["arn:aws:sns:us-east-1:123456789012:millions-alarms"])
+    ])
+    error_message = "Every table's DynamoDB system errors, of every operation the adapters call, raise an alarm on the alarm topic."
+  }
 }
 
 run "each_region_has_a_dashboard_of_traffic_business_queue_and_tables" {

@@ -76,3 +76,43 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_actions      = local.alarm_actions
   ok_actions         = local.alarm_actions
 }
+
+# DynamoDB publishes SystemErrors (its own 5xx) per table and operation
+# only, so each table's alarm adds up the operations the adapters call.
+locals {
+  dynamodb_operations = ["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"]
+}
+
+resource "aws_cloudwatch_metric_alarm" "system_errors" {
+  for_each = local.s.table_names
+
+  alarm_name          = "${local.s.name}-${each.key}-system-errors-${local.region}"
+  alarm_description   = "DynamoDB failed requests to the ${each.key} table with its own errors (HTTP 500): retried by the clients, then answered 503."
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "errors"
+    expression  = "SUM(METRICS())"
+    label       = "SystemErrors, every operation"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = local.dynamodb_operations
+    content {
+      id = "op${metric_query.key}"
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = "SystemErrors"
+        stat        = "Sum"
+        period      = 300
+        dimensions  = { TableName = each.value, Operation = metric_query.value }
+      }
+    }
+  }
+}

@@ -73,6 +73,19 @@ output "alarms" {
   }
 }
 
+output "system_error_alarms" {
+  description = "Each table's DynamoDB SystemErrors alarm: the operations it sums, its threshold and actions, by table role."
+  value = {
+    for role, alarm in aws_cloudwatch_metric_alarm.system_errors :
+    role => {
+      table      = one(distinct([for query in alarm.metric_query : query.metric[0].dimensions["TableName"] if length(query.metric) > 0]))
+      operations = [for query in alarm.metric_query : query.metric[0].dimensions["Operation"] if length(query.metric) > 0]
+      threshold  = alarm.threshold
+      actions    = alarm.alarm_actions
+    }
+  }
+}
+
 output "dashboard" {
   description = "The region's CloudWatch dashboard: its name and widgets."
   value = {
