@@ -12,16 +12,22 @@
 #     API in one process on one core.
 # Prints a Markdown report. Needs scripts/build-edge.sh to have run.
 #   bash scripts/bench-edge.sh        DURATION=10s ROUNDS=5 by default
+#   BEFORE=HEAD~3 bash scripts/bench-edge.sh   # also that revision's cached
+#                                              # read, in the same alternation
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/edge-hit.sh
 source scripts/bench/edge-hit.sh
+# shellcheck source=bench/revision.sh
+source scripts/bench/revision.sh
 
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 need_tools wrk
 cargo build --release --quiet --bin millions --example bare_bytes >&2
+before_bin=
+[ -z "${BEFORE:-}" ] || before_bin=$(build_revision "$BEFORE")
 
 work=$(mktemp -d)
 pids=()
@@ -61,6 +67,16 @@ wait_ok "http://127.0.0.1:18382/users/$id"
 pids+=($!)
 edge_pid=$!
 wait_ok "http://127.0.0.1:18383/users/$id"
+if [ -n "$before_bin" ]; then
+  # The earlier revision's local stack, on the cached read's core.
+  "${pin_server[@]}" "$before_bin" --data-dir "$work/before-data" --port 18384 --api-port 18385 2>"$work/before.log" &
+  pids+=($!)
+  before_pid=$!
+  wait_ok http://127.0.0.1:18384/health
+  before_id=$(bench_user http://127.0.0.1:18384)
+  mkdir "$work/before-hit"
+  save_hit "http://127.0.0.1:18384/users/$before_id" "$work/before-hit"
+fi
 
 # --- Cold starts: from launch to the first answer ---
 start=$(now_ms)
@@ -110,15 +126,18 @@ bare_url="http://127.0.0.1:18382/users/$id"
 direct_url="http://127.0.0.1:18381/users/$id"
 edge_url="http://127.0.0.1:18383/users/$id"
 credentials="authorization: Bearer not-checked-by-public-reads"
-for url in "$hit_url" "$bare_url" "$direct_url" "$edge_url"; do
+warm=("$hit_url" "$bare_url" "$direct_url" "$edge_url")
+[ -z "$before_bin" ] || warm+=("http://127.0.0.1:18384/users/$before_id")
+for url in "${warm[@]}"; do
   wrk -t1 -c8 -d2s "$url" >/dev/null
 done
 runs=(bare hit direct_apart through_apart direct_shared through_shared)
-for name in "${runs[@]}"; do : >"$work/$name"; done
+for name in "${runs[@]}" hit_before; do : >"$work/$name"; done
 for _ in $(seq "$ROUNDS"); do
   # Cached reads: the servers on core 0, wrk on core 1.
   run 1 "$bare_pid" "$bare_url" >>"$work/bare"
   run 1 "$stack_pid" "$hit_url" >>"$work/hit"
+  [ -z "$before_bin" ] || run 1 "$before_pid" "http://127.0.0.1:18384/users/$before_id" >>"$work/hit_before"
   # As deployed: the API and wrk on core 0 in both runs, the edge alone on core 1.
   run 0 "$stack_pid" "$direct_url" >>"$work/direct_apart"
   run 0 "$stack_pid,$edge_pid" "$edge_url" "$credentials" >>"$work/through_apart"
@@ -126,6 +145,7 @@ for _ in $(seq "$ROUNDS"); do
   run 1 "$stack_pid" "$direct_url" >>"$work/direct_shared"
   run 1 "$stack_pid" "$hit_url" "$credentials" >>"$work/through_shared"
 done
+[ -z "$before_bin" ] || runs+=(hit_before)
 for name in "${runs[@]}"; do
   read -r "${name}_rps" "${name}_p50" "${name}_p99" "${name}_cpu" < <(median "$work/$name")
 done
@@ -158,6 +178,11 @@ $(row through_shared "local stack: through its edge, same process and core (BYPA
 Cached read through the edge / bare hyper: **$(ratio "$hit_rps" "$bare_rps")** (target at least 0.8).
 Origin read through the edge / direct origin read, as deployed: **$(ratio "$through_apart_rps" "$direct_apart_rps")** (target at least 0.7).
 The same in the local stack, the edge and the API sharing one core: $(ratio "$through_shared_rps" "$direct_shared_rps").
+$(if [ -n "$before_bin" ]; then
+  echo
+  echo "At \`$BEFORE\` ($(git rev-parse --short "$BEFORE")), same run: its cached read $hit_before_rps requests/s (p50 $hit_before_p50, p99 $hit_before_p99, $hit_before_cpu us CPU per request);"
+  echo "cached read / bare hyper **$(ratio "$hit_before_rps" "$bare_rps")** there; the working tree's cached read / \`$BEFORE\`'s: **$(ratio "$hit_rps" "$hit_before_rps")**."
+fi)
 
 Machine: $(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /proc/cpuinfo).
 wrk: 1 thread, $CONNECTIONS connections, $DURATION per run; the median of $ROUNDS alternating runs per

@@ -5,8 +5,12 @@
 #
 #   bash scripts/bench-users.sh            # defaults below
 #   USERS=1000000 DURATION=30s ROUNDS=3 bash scripts/bench-users.sh
+#   BEFORE=HEAD~3 bash scripts/bench-users.sh   # also that revision's stack,
+#                                               # in the same alternation
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/revision.sh
+source scripts/bench/revision.sh
 
 USERS=${USERS:-100000}
 DURATION=${DURATION:-10s}
@@ -20,6 +24,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release --quiet --bin millions --example bare_axum >&2
+before_bin=
+[ -z "${BEFORE:-}" ] || before_bin=$(build_revision "$BEFORE")
 
 work=$(mktemp -d)
 pids=()
@@ -35,14 +41,25 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(tasks
 pids+=($!)
 "${pin_server[@]}" ./target/release/examples/bare_axum 18181 &
 pids+=($!)
-for port in 18180 18181; do
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/users/$(head -1 "$work/ids.txt")" >/dev/null && break; sleep 0.1; done
+ports=(18180 18181)
+if [ -n "$before_bin" ]; then
+  # Seeded by its own binary: the store's format is that revision's.
+  "$before_bin" seed --data-dir "$work/before-data" --users "$USERS" --ids-out "$work/before-ids.txt" 2>&2
+  "${pin_server[@]}" "$before_bin" --no-edge --data-dir "$work/before-data" --port 18182 2>"$work/before.log" &
+  pids+=($!)
+  ports+=(18182)
+fi
+# ids_for PORT: the ids file of the store the server on PORT reads (the ids
+# are random, so each seeding has its own)
+ids_for() { if [ "$1" = 18182 ]; then echo "$work/before-ids.txt"; else echo "$work/ids.txt"; fi; }
+for port in "${ports[@]}"; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/users/$(head -1 "$(ids_for "$port")")" >/dev/null && break; sleep 0.1; done
 done
 
 # run NAME PORT: prints "requests/s p50 p99" from wrk's report
 run() {
   local out
-  out=$(IDS_FILE="$work/ids.txt" "${pin_load[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+  out=$(IDS_FILE="$(ids_for "$2")" "${pin_load[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
     -s scripts/bench/random_user.lua "http://127.0.0.1:$2")
   echo "$out" >&2
   if echo "$out" | grep -q "Non-2xx"; then echo "error: $1 answered non-2xx responses" >&2; exit 1; fi
@@ -53,28 +70,40 @@ run() {
   echo "$rps $p50 $p99"
 }
 
-# Warm both servers, then measure each once.
-for port in 18180 18181; do
-  IDS_FILE="$work/ids.txt" wrk -t1 -c8 -d3s -s scripts/bench/random_user.lua "http://127.0.0.1:$port" >/dev/null
+# Warm the servers up.
+for port in "${ports[@]}"; do
+  IDS_FILE="$(ids_for "$port")" wrk -t1 -c8 -d3s -s scripts/bench/random_user.lua "http://127.0.0.1:$port" >/dev/null
 done
 # Alternate the two servers for ROUNDS rounds and keep each one's median
 # round, so a burst of noise on the machine does not decide the ratio.
 ROUNDS=${ROUNDS:-5}
-: >"$work/base"; : >"$work/stack"
+: >"$work/base"; : >"$work/stack"; : >"$work/before"
 for _ in $(seq "$ROUNDS"); do
   run "bare axum" 18181 >>"$work/base"
   run "local stack" 18180 >>"$work/stack"
+  [ -z "$before_bin" ] || run "local stack at $BEFORE" 18182 >>"$work/before"
 done
 median() { sort -n -k1,1 "$1" | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2)'; }
 read -r base_rps base_p50 base_p99 < <(median "$work/base")
 read -r stack_rps stack_p50 stack_p99 < <(median "$work/stack")
 ratio=$(awk -v a="$stack_rps" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')
+before_rows=
+if [ -n "$before_bin" ]; then
+  read -r before_rps before_p50 before_p99 < <(median "$work/before")
+  before_rows="| local stack at \`$BEFORE\` ($(git rev-parse --short "$BEFORE")), same reads | $before_rps | $before_p50 | $before_p99 |
+
+Ratio at \`$BEFORE\`, its stack / bare axum: **$(awk -v a="$before_rps" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')**;
+the working tree / \`$BEFORE\`: **$(awk -v a="$stack_rps" -v b="$before_rps" 'BEGIN {printf "%.3f", a / b}')**.
+Per round (requests/s, in the order run): bare $(awk '{printf " %s", $1}' "$work/base");
+stack $(awk '{printf " %s", $1}' "$work/stack"); at \`$BEFORE\` $(awk '{printf " %s", $1}' "$work/before")."
+fi
 
 cat <<REPORT
 | server | requests/s | p50 | p99 |
 |---|---:|---:|---:|
 | bare axum, constant JSON body (baseline) | $base_rps | $base_p50 | $base_p99 |
 | local stack, \`GET /users/{id}\` over $USERS stored users | $stack_rps | $stack_p50 | $stack_p99 |
+$before_rows
 
 Throughput ratio, local stack / bare axum: **$ratio** (target: at least 0.5).
 

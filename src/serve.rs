@@ -43,6 +43,9 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         batch: args.move_batch as usize,
         pause: Duration::from_millis(args.move_pause_ms),
     };
+    // Before the stores open: their metrics' handles belong to the recorder
+    // installed when they are first used (infra/src/measured.rs).
+    let metrics = crate::metrics::install()?;
     let stack = open_stack(store, &public_url(front_address), queue_settings, moves).await?;
     let ports = stack.ports.clone();
     let (stop, stopping) = watch::channel(());
@@ -51,7 +54,6 @@ pub async fn run(store: &StoreArgs, args: &ServeArgs) -> anyhow::Result<()> {
         let _ = stop.send(());
     });
     let first_node = args.node_id.unwrap_or_else(random_node_id);
-    let metrics = crate::metrics::install()?;
     let pool = worker_pool(&stack, store.backend, &args.jobs, queue_settings);
     let pool_gauge = pool.gauge();
     let local_routes = crate::uploads::routes(

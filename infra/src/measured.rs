@@ -9,15 +9,22 @@
 //! version that moved, a key already taken: DynamoDB's
 //! `ConditionalCheckFailedException`), the ones with `unavailable` the
 //! store's failures. A decorator over the ports rather than a hook in each
-//! adapter, so the two tiers cannot count differently; the labels are
-//! static, so a call costs a registry lookup and no allocation
-//! (`docs/benchmarks.md` has what it costs a read).
+//! adapter, so the two tiers cannot count differently.
+//!
+//! Each table keeps its histograms' handles, one per operation and outcome,
+//! found in the registry on their first call: a labelled `histogram!` looks
+//! its key up on every call (about 1,300 instructions, 2 % of a profile
+//! read's, counted with callgrind), a kept handle only records. Handles are
+//! taken on first use, not when the ports are built, so they belong to the
+//! recorder installed by then; the binaries install theirs before they open
+//! their stores (`docs/benchmarks.md` has what recording costs a read).
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use metrics::Histogram;
 use millions_core::auth::{AccountError, Accounts, Login, Session, Sessions, TokenHash};
 use millions_core::{
     Consistency, Email, Likes, Ports, StoreError, StoredUser, UserId, Users, Version,
@@ -26,71 +33,124 @@ use millions_core::{
 /// `ports` with their tables measured.
 pub fn measured(ports: Ports) -> Ports {
     Ports {
-        users: Arc::new(Measured(ports.users)),
-        accounts: Arc::new(Measured(ports.accounts)),
-        sessions: Arc::new(Measured(ports.sessions)),
-        likes: Arc::new(Measured(ports.likes)),
+        users: Arc::new(Measured::new(
+            ports.users,
+            "users",
+            &["insert", "get", "replace", "delete"],
+        )),
+        accounts: Arc::new(Measured::new(ports.accounts, "logins", &["create", "get"])),
+        sessions: Arc::new(Measured::new(
+            ports.sessions,
+            "sessions",
+            &["insert", "get", "extend", "delete"],
+        )),
+        likes: Arc::new(Measured::new(
+            ports.likes,
+            "likes",
+            &["like", "unlike", "get", "count"],
+        )),
         ..ports
     }
 }
 
 /// A port whose calls are recorded.
-struct Measured<P: ?Sized>(Arc<P>);
-
-/// How a call ended, as its label.
-trait Outcome {
-    fn outcome(&self) -> &'static str;
+struct Measured<P: ?Sized> {
+    port: Arc<P>,
+    table: &'static str,
+    operations: &'static [&'static str],
+    /// Per operation (in `operations`' order), per [`Outcome`].
+    handles: Box<[[OnceLock<Histogram>; OUTCOMES]]>,
 }
 
-fn failure(error: &StoreError) -> &'static str {
-    match error {
-        // Only conditional writes fail these ways: the key was taken, the
-        // version moved, or the record went away.
-        StoreError::AlreadyExists | StoreError::VersionMismatch { .. } | StoreError::NotFound => {
-            "condition_failed"
-        }
-        StoreError::Unavailable(_) => "unavailable",
-    }
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    /// Only conditional writes fail these ways: the key was taken, the
+    /// version moved, or the record went away.
+    ConditionFailed,
+    Unavailable,
 }
+const OUTCOMES: usize = 3;
 
-impl<T> Outcome for Result<T, StoreError> {
-    fn outcome(&self) -> &'static str {
-        self.as_ref().map_or_else(failure, |_| "ok")
-    }
-}
-
-impl<T> Outcome for Result<T, AccountError> {
-    fn outcome(&self) -> &'static str {
+impl Outcome {
+    fn label(self) -> &'static str {
         match self {
-            Ok(_) => "ok",
-            Err(AccountError::EmailTaken) | Err(AccountError::IdTaken) => "condition_failed",
+            Outcome::Ok => "ok",
+            Outcome::ConditionFailed => "condition_failed",
+            Outcome::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// How a call's result ended.
+trait Ended {
+    fn outcome(&self) -> Outcome;
+}
+
+fn failure(error: &StoreError) -> Outcome {
+    match error {
+        StoreError::AlreadyExists | StoreError::VersionMismatch { .. } | StoreError::NotFound => {
+            Outcome::ConditionFailed
+        }
+        StoreError::Unavailable(_) => Outcome::Unavailable,
+    }
+}
+
+impl<T> Ended for Result<T, StoreError> {
+    fn outcome(&self) -> Outcome {
+        self.as_ref().map_or_else(failure, |_| Outcome::Ok)
+    }
+}
+
+impl<T> Ended for Result<T, AccountError> {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Ok(_) => Outcome::Ok,
+            Err(AccountError::EmailTaken) | Err(AccountError::IdTaken) => Outcome::ConditionFailed,
             Err(AccountError::Store(error)) => failure(error),
         }
     }
 }
 
-/// Runs `call` and records it under `table` and `operation`.
-async fn record<R: Outcome>(
-    table: &'static str,
-    operation: &'static str,
-    call: impl Future<Output = R>,
-) -> R {
-    let started = Instant::now();
-    let result = call.await;
-    metrics::histogram!(
-        "store_operation_duration_seconds",
-        "table" => table,
-        "operation" => operation,
-        "outcome" => result.outcome()
-    )
-    .record(started.elapsed().as_secs_f64());
-    result
+impl<P: ?Sized> Measured<P> {
+    fn new(port: Arc<P>, table: &'static str, operations: &'static [&'static str]) -> Self {
+        Self {
+            port,
+            table,
+            operations,
+            handles: operations.iter().map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// Runs `call` and records it under `operation`, one of `operations`.
+    async fn record<R: Ended>(&self, operation: &'static str, call: impl Future<Output = R>) -> R {
+        let started = Instant::now();
+        let result = call.await;
+        let outcome = result.outcome();
+        let index = self
+            .operations
+            .iter()
+            .position(|name| *name == operation)
+            .expect("every recorded operation is listed for its table");
+        self.handles[index][outcome as usize]
+            .get_or_init(|| {
+                metrics::histogram!(
+                    "store_operation_duration_seconds",
+                    "table" => self.table,
+                    "operation" => operation,
+                    "outcome" => outcome.label()
+                )
+            })
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
 }
 
 #[async_trait]
 impl Users for Measured<dyn Users> {
     async fn insert(&self, user: &StoredUser) -> Result<(), StoreError> {
-        record("users", "insert", self.0.insert(user)).await
+        self.record("insert", self.port.insert(user)).await
     }
 
     async fn get(
@@ -98,64 +158,67 @@ impl Users for Measured<dyn Users> {
         id: UserId,
         consistency: Consistency,
     ) -> Result<Option<StoredUser>, StoreError> {
-        record("users", "get", self.0.get(id, consistency)).await
+        self.record("get", self.port.get(id, consistency)).await
     }
 
     async fn replace(&self, user: &StoredUser, expected: Version) -> Result<(), StoreError> {
-        record("users", "replace", self.0.replace(user, expected)).await
+        self.record("replace", self.port.replace(user, expected))
+            .await
     }
 
     async fn delete(&self, current: &StoredUser) -> Result<(), StoreError> {
-        record("users", "delete", self.0.delete(current)).await
+        self.record("delete", self.port.delete(current)).await
     }
 }
 
 #[async_trait]
 impl Accounts for Measured<dyn Accounts> {
     async fn create(&self, user: &StoredUser, login: &Login) -> Result<(), AccountError> {
-        record("logins", "create", self.0.create(user, login)).await
+        self.record("create", self.port.create(user, login)).await
     }
 
     async fn login(&self, email: &Email) -> Result<Option<Login>, StoreError> {
-        record("logins", "get", self.0.login(email)).await
+        self.record("get", self.port.login(email)).await
     }
 }
 
 #[async_trait]
 impl Sessions for Measured<dyn Sessions> {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
-        record("sessions", "insert", self.0.insert(session)).await
+        self.record("insert", self.port.insert(session)).await
     }
 
     async fn get(&self, hash: &TokenHash) -> Result<Option<Session>, StoreError> {
-        record("sessions", "get", self.0.get(hash)).await
+        self.record("get", self.port.get(hash)).await
     }
 
     async fn extend(&self, hash: &TokenHash, expires_at: u64) -> Result<(), StoreError> {
-        record("sessions", "extend", self.0.extend(hash, expires_at)).await
+        self.record("extend", self.port.extend(hash, expires_at))
+            .await
     }
 
     async fn delete(&self, hash: &TokenHash) -> Result<(), StoreError> {
-        record("sessions", "delete", self.0.delete(hash)).await
+        self.record("delete", self.port.delete(hash)).await
     }
 }
 
 #[async_trait]
 impl Likes for Measured<dyn Likes> {
     async fn like(&self, liked: UserId, liker: UserId, at_ms: u64) -> Result<bool, StoreError> {
-        record("likes", "like", self.0.like(liked, liker, at_ms)).await
+        self.record("like", self.port.like(liked, liker, at_ms))
+            .await
     }
 
     async fn unlike(&self, liked: UserId, liker: UserId) -> Result<bool, StoreError> {
-        record("likes", "unlike", self.0.unlike(liked, liker)).await
+        self.record("unlike", self.port.unlike(liked, liker)).await
     }
 
     async fn likes(&self, liked: UserId, liker: UserId) -> Result<bool, StoreError> {
-        record("likes", "get", self.0.likes(liked, liker)).await
+        self.record("get", self.port.likes(liked, liker)).await
     }
 
     async fn count(&self, liked: UserId) -> Result<u64, StoreError> {
-        record("likes", "count", self.0.count(liked)).await
+        self.record("count", self.port.count(liked)).await
     }
 }
 
@@ -181,9 +244,9 @@ mod tests {
             ),
         ];
         for (result, label) in cases {
-            assert_eq!(result.outcome(), label, "{result:?}");
+            assert_eq!(result.outcome().label(), label, "{result:?}");
         }
         let taken: Result<(), AccountError> = Err(AccountError::EmailTaken);
-        assert_eq!(taken.outcome(), "condition_failed");
+        assert_eq!(taken.outcome().label(), "condition_failed");
     }
 }

@@ -5,8 +5,11 @@
 async fn main() -> Result<(), lambda_http::Error> {
     // JSON logs to CloudWatch, with the Lambda request id on every line.
     lambda_http::tracing::init_default_subscriber();
+    // Before the stores open: their metrics' handles belong to the recorder
+    // installed when they are first used.
+    let collector = millions_infra::aws::emf::install("api");
     let app = api_lambda::app_from_env().await?;
-    let app = match millions_infra::aws::emf::install("api") {
+    let app = match collector {
         Some(collector) => api_lambda::with_metrics(app, collector, || Box::new(std::io::stdout())),
         None => app,
     };

@@ -6,9 +6,11 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    // Before the stores open: their metrics' handles belong to the recorder
+    // installed when they are first used.
+    let metrics = millions_infra::aws::emf::install("photos");
     let runner = photo_lambda::runner_from_env().await?;
     let runner = &runner;
-    let metrics = millions_infra::aws::emf::install("photos");
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
             let answer = photo_lambda::handle(runner, event.payload).await;
