@@ -1,8 +1,18 @@
 //! Reading `Cache-Control` and its CDN-targeted form (`CDN-Cache-Control`,
 //! RFC 9213) into directives, once per message, so the freshness rules work
 //! on names and numbers instead of re-scanning header text.
+//!
+//! The two are read differently. `Cache-Control` has its own lenient
+//! grammar (RFC 9111 §5.2), read here by hand. `CDN-Cache-Control` is a
+//! structured field, a Dictionary (RFC 9213 §2.1, RFC 9651), read by the
+//! `sfv` crate: a value that is not a valid Dictionary is ignored as a
+//! whole, and a member of the wrong type (`max-age="60"`, `max-age=6.5`,
+//! `public=1`) is ignored alone.
+
+use std::borrow::Cow;
 
 use http::header::{HeaderMap, HeaderName};
+use sfv::{BareItem, ListEntry};
 
 /// The CDN-targeted field (RFC 9213 §3); when present and valid it replaces
 /// `Cache-Control` and `Expires` for this cache (RFC 9213 §2.2).
@@ -12,10 +22,26 @@ pub const CDN_CACHE_CONTROL: HeaderName = HeaderName::from_static("cdn-cache-con
 const DELTA_SECONDS_CAP: u64 = 2_147_483_648;
 
 /// The directives of one message's cache field(s), in order of appearance.
+/// Borrowed from `Cache-Control`'s text; owned when read from a structured
+/// field, whose parser gives its own values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directives<'a> {
-    items: Vec<(&'a str, Option<&'a str>)>,
+    items: Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>,
 }
+
+/// The directives whose argument is delta-seconds: an Integer in a
+/// structured field (RFC 9213 §2.1), ignored when of another type.
+const DELTA_SECONDS_DIRECTIVES: [&str; 6] = [
+    "max-age",
+    "s-maxage",
+    "stale-while-revalidate",
+    "stale-if-error",
+    "max-stale",
+    "min-fresh",
+];
+/// The directives that may name fields (RFC 9111 §5.2.2.4, §5.2.2.7): a
+/// String of field names in a structured field.
+const FIELD_LIST_DIRECTIVES: [&str; 2] = ["no-cache", "private"];
 
 impl<'a> Directives<'a> {
     /// Parses every field line of `name` in `headers` (RFC 9110 §5.3: the
@@ -47,11 +73,37 @@ impl<'a> Directives<'a> {
             // ]`): `max-age =60` names another directive and `max-age= 60`
             // has an invalid argument, so neither makes a response fresh.
             let (name, value) = match item.split_once('=') {
-                Some((name, value)) => (name, Some(unquote(value))),
+                Some((name, value)) => (name, Some(Cow::Borrowed(unquote(value)))),
                 None => (item, None),
             };
-            self.items.push((name, value));
+            self.items.push((Cow::Borrowed(name), value));
         }
+    }
+
+    /// Reads every field line of `name` as one structured Dictionary (RFC
+    /// 9651 §4.2: the lines joined with commas); `None` when the field is
+    /// absent, empty or not a valid Dictionary, which the cache then ignores
+    /// (RFC 9213 §2.1). Members of the wrong type are left out, but the field
+    /// still counts as given.
+    fn of_dictionary(headers: &HeaderMap, name: &HeaderName) -> Option<Directives<'static>> {
+        let mut lines = Vec::new();
+        for line in headers.get_all(name) {
+            lines.push(line.as_bytes());
+        }
+        let joined = lines.join(&b", "[..]);
+        let dictionary: sfv::Dictionary = sfv::Parser::new(&joined).parse().ok()?;
+        if dictionary.is_empty() {
+            return None;
+        }
+        let mut directives = Directives::default();
+        for (key, member) in &dictionary {
+            if let Some(value) = member_value(key.as_str(), member) {
+                directives
+                    .items
+                    .push((Cow::Owned(key.as_str().to_owned()), value));
+            }
+        }
+        Some(directives)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -59,11 +111,11 @@ impl<'a> Directives<'a> {
     }
 
     /// `None` when absent, `Some(None)` when present without an argument.
-    pub fn argument(&self, name: &str) -> Option<Option<&'a str>> {
+    pub fn argument(&self, name: &str) -> Option<Option<&str>> {
         self.items
             .iter()
             .find(|(item, _)| item.eq_ignore_ascii_case(name))
-            .map(|(_, value)| *value)
+            .map(|(_, value)| value.as_deref())
     }
 
     /// Whether the directive is present, with or without an argument.
@@ -94,14 +146,40 @@ impl<'a> Directives<'a> {
 }
 
 /// The directives this cache obeys for a response: the CDN-targeted field
-/// when it holds any directive, else `Cache-Control` (RFC 9213 §2.2). The
-/// flag says whether the targeted field was used (it also overrides `Expires`).
+/// when it is a valid, non-empty Dictionary, else `Cache-Control`
+/// (RFC 9213 §2.1, §2.2). The flag says whether the targeted field was used
+/// (it also overrides `Expires`).
 pub fn for_shared_cache(headers: &HeaderMap) -> (Directives<'_>, bool) {
-    let targeted = Directives::of(headers, &CDN_CACHE_CONTROL);
-    if targeted.is_empty() {
-        (Directives::of(headers, &http::header::CACHE_CONTROL), false)
-    } else {
-        (targeted, true)
+    match Directives::of_dictionary(headers, &CDN_CACHE_CONTROL) {
+        Some(targeted) => (targeted, true),
+        None => (Directives::of(headers, &http::header::CACHE_CONTROL), false),
+    }
+}
+
+/// A Dictionary member as a directive's argument: `Some(None)` for a
+/// directive without one, `None` for a member this cache ignores. Integers
+/// are delta-seconds, Strings field lists, `true` a bare directive; a
+/// member of another type for its directive is ignored (RFC 9213 §2.1),
+/// except for `no-cache` and `private`, which then cover the whole response:
+/// reading them wider than written can only store less.
+fn member_value(name: &str, member: &ListEntry) -> Option<Option<Cow<'static, str>>> {
+    let field_list = FIELD_LIST_DIRECTIVES.contains(&name);
+    let ListEntry::Item(item) = member else {
+        return field_list.then_some(None);
+    };
+    let delta = DELTA_SECONDS_DIRECTIVES.contains(&name);
+    match &item.bare_item {
+        BareItem::Integer(seconds) if delta => {
+            let seconds = i64::from(*seconds);
+            (seconds >= 0).then(|| Some(Cow::Owned(seconds.to_string())))
+        }
+        BareItem::String(fields) if field_list => {
+            Some(Some(Cow::Owned(fields.as_str().to_owned())))
+        }
+        BareItem::Boolean(true) if !delta => Some(None),
+        // A directive set to false is not given.
+        BareItem::Boolean(false) if !delta => None,
+        _ => field_list.then_some(None),
     }
 }
 
@@ -284,5 +362,73 @@ mod tests {
         // An empty targeted field is ignored.
         headers.insert("cdn-cache-control", HeaderValue::from_static(" "));
         assert_eq!(for_shared_cache(&headers).0.seconds("max-age"), Some(5));
+    }
+
+    #[test]
+    fn the_cdn_targeted_field_is_a_structured_dictionary() {
+        // RFC 9213 §2.1: parsed as an RFC 9651 Dictionary; an invalid one is
+        // ignored as a whole (Cache-Control's max-age=5 applies), a member of
+        // the wrong type alone (the field still replaces Cache-Control).
+        let rows: [(&[&str], Option<u64>, bool); 15] = [
+            (&["max-age=600"], Some(600), true),
+            (&["max-age=600, public"], Some(600), true),
+            (&["max-age=600;unit=s"], Some(600), true),
+            (&["max-age=60", "public"], Some(60), true),
+            // RFC 9651 §4.2.2: a repeated key's last value counts.
+            (&["max-age=60, max-age=30"], Some(30), true),
+            // Wrong types: String, Decimal, Boolean, negative Integer, Token.
+            (&["max-age=\"600\""], None, true),
+            (&["max-age=6.5"], None, true),
+            (&["max-age"], None, true),
+            (&["max-age=-1"], None, true),
+            (&["max-age=soon"], None, true),
+            // Not a Dictionary: an upper-case key, a trailing comma, a space
+            // before `=`, an unterminated string. Cache-Control applies.
+            (&["Max-Age=600"], Some(5), false),
+            (&["max-age=600,"], Some(5), false),
+            (&["max-age =600"], Some(5), false),
+            (&["private=\"set-cookie"], Some(5), false),
+            (&[""], Some(5), false),
+        ];
+        for (lines, seconds, targeted) in rows {
+            let mut headers = HeaderMap::new();
+            headers.insert("cache-control", HeaderValue::from_static("max-age=5"));
+            for line in lines {
+                headers.append("cdn-cache-control", HeaderValue::from_str(line).unwrap());
+            }
+            let (d, used) = for_shared_cache(&headers);
+            assert_eq!(
+                (d.seconds("max-age"), used),
+                (seconds, targeted),
+                "{lines:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cdn_targeted_booleans_and_field_lists() {
+        // RFC 9213 §2.1 with RFC 9111 §5.2.2: `?0` is a directive not given;
+        // a field list is a String; `no-cache` or `private` of another type
+        // covers the whole response, which can only store less.
+        let read = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("cdn-cache-control", HeaderValue::from_static(value));
+            let (d, _) = for_shared_cache(&headers);
+            (d.has("no-store"), d.field_names("private"))
+        };
+        assert_eq!(read("no-store"), (true, None));
+        assert_eq!(read("no-store=?1"), (true, None));
+        assert_eq!(read("no-store=?0"), (false, None));
+        assert_eq!(read("no-store=1"), (false, None));
+        assert_eq!(
+            read(r#"private="Set-Cookie, X-Tag""#),
+            (
+                false,
+                Some(vec!["set-cookie".to_owned(), "x-tag".to_owned()])
+            )
+        );
+        assert_eq!(read("private"), (false, Some(vec![])));
+        assert_eq!(read("private=1"), (false, Some(vec![])));
+        assert_eq!(read("private=(a b)"), (false, Some(vec![])));
     }
 }
