@@ -30,41 +30,41 @@ build_or_reuse --bin millions --example loadgen
 before_bin=
 [ -z "${BEFORE:-}" ] || before_bin=$(build_revision "$BEFORE")
 
-# stack NAME BINARY PORT: seeds a data folder with BINARY (the store's format
-# is its revision's) and starts its whole local stack on PORT.
+declare -A port=([now]=18600 [before]=18601)
+# stack NAME BINARY: seeds a data folder with BINARY (the store's format is
+# its revision's) and starts its whole local stack on ${port[NAME]}.
 stack() {
   "$2" seed --data-dir "$work/data-$1" --users "$USERS" --ids-out "$work/ids-$1.txt" \
     --sessions "$SESSIONS" --sessions-out "$work/sessions-$1.txt" 2>/dev/null
   # Reads go to the users nobody writes.
   tail -n +"$((SESSIONS + 1))" "$work/ids-$1.txt" >"$work/reads-$1.txt"
-  "${pin_server[@]}" "$2" --data-dir "$work/data-$1" --port "$3" 2>"$work/stack-$1.log" &
+  "${pin_server[@]}" "$2" --data-dir "$work/data-$1" --port "${port[$1]}" 2>"$work/stack-$1.log" &
   pids+=($!)
-  wait_for "http://127.0.0.1:$3/health"
+  wait_for "http://127.0.0.1:${port[$1]}/health"
 }
 
-# load NAME PORT UPDATES SECONDS: one run, its JSON report tagged.
+# load NAME UPDATES SECONDS: one run against stack NAME, its JSON report tagged.
 load() {
   local out
-  out=$("${pin_load[@]}" "$bin/examples/loadgen" --url "http://127.0.0.1:$2" --ids "$work/reads-$1.txt" \
-    --sessions "$work/sessions-$1.txt" --rate "$RATE" --seconds "$4" --connections "$CONNECTIONS" --updates "$3")
-  echo "{\"stack\": \"$1\", \"updates\": $3, \"report\": $out}" >>"$work/runs.jsonl"
-  echo "$1 with updates $3: $out" >&2
+  out=$("${pin_load[@]}" "$bin/examples/loadgen" --url "http://127.0.0.1:${port[$1]}" --ids "$work/reads-$1.txt" \
+    --sessions "$work/sessions-$1.txt" --rate "$RATE" --seconds "$3" --connections "$CONNECTIONS" --updates "$2")
+  echo "{\"stack\": \"$1\", \"updates\": $2, \"report\": $out}" >>"$work/runs.jsonl"
+  echo "$1 with updates $2: $out" >&2
 }
 
 stacks=(now)
-stack now "$bin/millions" 18600
+stack now "$bin/millions"
 if [ -n "$before_bin" ]; then
   stacks+=(before)
-  stack before "$before_bin" 18601
+  stack before "$before_bin"
 fi
-port_of() { if [ "$1" = now ]; then echo 18600; else echo 18601; fi; }
 # Warm up for one lifetime too, so every measured run starts from a full cache.
-for name in "${stacks[@]}"; do load "$name" "$(port_of "$name")" 0 30 >/dev/null; done
+for name in "${stacks[@]}"; do load "$name" 0 30 >/dev/null; done
 : >"$work/runs.jsonl"
 for _ in $(seq "$ROUNDS"); do
   for name in "${stacks[@]}"; do
-    load "$name" "$(port_of "$name")" 0 "$SECONDS_PER_RUN"
-    load "$name" "$(port_of "$name")" 0.05 "$SECONDS_PER_RUN"
+    load "$name" 0 "$SECONDS_PER_RUN"
+    load "$name" 0.05 "$SECONDS_PER_RUN"
   done
 done
 
