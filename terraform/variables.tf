@@ -143,3 +143,14 @@ variable "cdn_domain" {
   type        = string
   default     = ""
 }
+
+variable "cloudflare_zone_id" {
+  description = "The id of the Cloudflare zone cdn_domain is in. Set, a write through the edge purges its stale entries in every Cloudflare data centre (the purge-by-URL API, with the token in CLOUDFLARE_PURGE_TOKEN held as the Worker secret PURGE_TOKEN); empty, only in the data centre that took the write, the others keeping theirs until they expire."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([0-9a-f]{32})?$", var.cloudflare_zone_id))
+    error_message = "cloudflare_zone_id is the zone's 32-character hexadecimal id (the dashboard's zone overview shows it), or empty."
+  }
+}

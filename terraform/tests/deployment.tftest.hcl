@@ -343,8 +343,9 @@ run "the_edge_deploy_is_planned_unless_turned_off" {
   command = plan
 
   variables {
-    deploy_edge = true
-    cdn_domain  = "millions.example.com"
+    deploy_edge        = true
+    cdn_domain         = "millions.example.com"
+    cloudflare_zone_id = "023e105f4ecef8ad9ca31a8372d0c353"
   }
 
   assert {
@@ -356,6 +357,34 @@ run "the_edge_deploy_is_planned_unless_turned_off" {
     condition     = length(terraform_data.edge) == 1
     error_message = "With deploy_edge, one apply also deploys the Worker."
   }
+
+  assert {
+    condition     = terraform_data.edge[0].triggers_replace.zone == "023e105f4ecef8ad9ca31a8372d0c353"
+    error_message = "A new zone for the zone-wide purge redeploys the Worker."
+  }
+}
+
+run "a_zone_purge_needs_the_cdn_domain" {
+  command = plan
+
+  variables {
+    deploy_edge        = true
+    cloudflare_zone_id = "023e105f4ecef8ad9ca31a8372d0c353"
+  }
+
+  # The Worker's entries are named under cdn_domain, or the zone's purge
+  # reaches none of them.
+  expect_failures = [terraform_data.edge]
+}
+
+run "the_zone_id_is_a_zone_id" {
+  command = plan
+
+  variables {
+    cloudflare_zone_id = "millions.example.com"
+  }
+
+  expect_failures = [var.cloudflare_zone_id]
 }
 
 run "aws_only_deployments_leave_the_edge_out" {

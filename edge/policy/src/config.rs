@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use crate::origins::Origin;
+use crate::zone_purge::{ZonePurge, CLOUDFLARE_API, INTERNAL_CACHE_ORIGIN};
 
 /// What one edge deployment is configured with.
 #[derive(Debug, Clone)]
@@ -29,6 +30,12 @@ pub struct EdgeSettings {
     /// one request must not wait on another's (Cloudflare Workers: a promise
     /// settled from another request's context can leave the waiter hung).
     pub coalesce_misses: bool,
+    /// The scheme and host a store that keeps whole responses by URL (the
+    /// Worker's Cache API) names its entries under.
+    pub cache_origin: String,
+    /// Purges sent to every data centre of a Cloudflare zone after a
+    /// write; `None` purges only the runtime's own store.
+    pub zone_purge: Option<ZonePurge>,
 }
 
 impl Default for EdgeSettings {
@@ -43,6 +50,8 @@ impl Default for EdgeSettings {
             cooldown_ms: 30_000,
             balance: false,
             coalesce_misses: true,
+            cache_origin: INTERNAL_CACHE_ORIGIN.into(),
+            zone_purge: None,
         }
     }
 }
@@ -56,6 +65,8 @@ pub enum ConfigError {
     BadOrigins(String),
     #[error("{name} must be a whole number, not `{value}`")]
     NotANumber { name: &'static str, value: String },
+    #[error("ZONE_ID is set, so {0} must be set too: {1}")]
+    IncompleteZonePurge(&'static str, &'static str),
 }
 
 pub use millions_web::DEFAULT_STATIC_SECONDS;
@@ -102,7 +113,10 @@ impl EdgeSettings {
     /// - `STATIC_MAX_AGE`: seconds the web app's plain (not content-hashed)
     ///   files are fresh; everything else lives as long as its origin says;
     /// - `FAILURE_THRESHOLD`, `COOLDOWN_MS`: when a region is skipped, and for how long;
-    /// - `DEFAULT_CONTINENT`: the continent to prefer when the platform does not say.
+    /// - `DEFAULT_CONTINENT`: the continent to prefer when the platform does not say;
+    /// - `ZONE_ID`, with `PURGE_TOKEN` (a secret) and `CACHE_ORIGIN`: purge
+    ///   a write's stale entries in every data centre of that Cloudflare
+    ///   zone, through `PURGE_API` (Cloudflare's API unless set).
     pub fn with_vars(self, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
             match var(name) {
@@ -133,9 +147,35 @@ impl EdgeSettings {
                 number("FAILURE_THRESHOLD", self.failure_threshold.into())?,
             )?,
             cooldown_ms: number("COOLDOWN_MS", self.cooldown_ms)?,
+            zone_purge: zone_purge(&var)?.or(self.zone_purge),
+            cache_origin: var("CACHE_ORIGIN")
+                .filter(|origin| !origin.is_empty())
+                .unwrap_or(self.cache_origin),
             ..self
         })
     }
+}
+
+/// The zone-wide purge, when `ZONE_ID` is set. Its entries must be named
+/// under a host of the zone (`CACHE_ORIGIN`), or the purges reach nothing.
+fn zone_purge(var: &impl Fn(&str) -> Option<String>) -> Result<Option<ZonePurge>, ConfigError> {
+    let set = |name| var(name).filter(|value| !value.trim().is_empty());
+    let Some(zone_id) = set("ZONE_ID") else {
+        return Ok(None);
+    };
+    let token = set("PURGE_TOKEN").ok_or(ConfigError::IncompleteZonePurge(
+        "PURGE_TOKEN",
+        "an API token with Cache Purge on the zone, as a secret",
+    ))?;
+    set("CACHE_ORIGIN").ok_or(ConfigError::IncompleteZonePurge(
+        "CACHE_ORIGIN",
+        "https:// and a host of the zone, which the stored entries are named under",
+    ))?;
+    Ok(Some(ZonePurge {
+        api: set("PURGE_API").unwrap_or_else(|| CLOUDFLARE_API.into()),
+        zone_id: zone_id.trim().to_owned(),
+        token: token.trim().to_owned(),
+    }))
 }
 
 #[cfg(test)]
@@ -212,5 +252,42 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_zone_purge_needs_its_token_and_the_zones_host() {
+        let origins = r#"[{"region":"r","url":"http://o"}]"#;
+        let unset = settings_from_vars(vars(&[("ORIGINS", origins)])).unwrap();
+        assert_eq!(unset.zone_purge, None);
+        assert_eq!(unset.cache_origin, INTERNAL_CACHE_ORIGIN);
+
+        let zone = [
+            ("ORIGINS", origins),
+            ("ZONE_ID", "0123abcd"),
+            ("PURGE_TOKEN", "t0ken"),
+            ("CACHE_ORIGIN", "https://cdn.example.com"),
+        ];
+        let settings = settings_from_vars(vars(&zone)).unwrap();
+        let purge = settings.zone_purge.expect("a zone purge");
+        assert_eq!(
+            (
+                purge.api.as_str(),
+                purge.zone_id.as_str(),
+                purge.token.as_str()
+            ),
+            (CLOUDFLARE_API, "0123abcd", "t0ken")
+        );
+        assert_eq!(settings.cache_origin, "https://cdn.example.com");
+
+        for missing in ["PURGE_TOKEN", "CACHE_ORIGIN"] {
+            let partial: Vec<_> = zone.into_iter().filter(|(k, _)| *k != missing).collect();
+            assert!(
+                matches!(
+                    settings_from_vars(vars(&partial)),
+                    Err(ConfigError::IncompleteZonePurge(name, _)) if name == missing
+                ),
+                "{missing}"
+            );
+        }
     }
 }

@@ -27,6 +27,7 @@ use crate::freshness::{
 };
 use crate::origins::{may_retry_elsewhere, spread, Origins};
 use crate::purge::{stale_after, Write};
+use crate::ranges::{self, Selected};
 use crate::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
 
 /// The engine's answer, and a refresh to run after it is sent when the
@@ -37,6 +38,11 @@ pub struct Handled {
     /// The edge's hop of the request's trace: what its origin requests
     /// carried as `traceparent`, and what the runtime's log line names.
     pub trace: TraceParent,
+    /// The cache keys this request's write made stale (RFC 9111 §4.4),
+    /// already purged from the runtime's store. A runtime whose store is
+    /// one of many copies (the Worker's per-data-centre Cache API) spreads
+    /// the purge to the others.
+    pub purged: Vec<String>,
 }
 
 /// A background revalidation of one entry (RFC 5861 §3); the runtime runs
@@ -60,6 +66,7 @@ struct Visit<'a> {
 struct Answered {
     response: Response<Bytes>,
     refresh: Option<Refresh>,
+    purged: Vec<String>,
 }
 
 impl Answered {
@@ -67,6 +74,7 @@ impl Answered {
         Self {
             response,
             refresh: None,
+            purged: Vec::new(),
         }
     }
 }
@@ -144,12 +152,13 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             Lookup::Bypass(Bypass::Authenticated) => {
                 Answered::now(self.credentialed_read(&parts, &visit).await)
             }
-            Lookup::Bypass(_) => Answered::now(self.pass_through(&parts, &visit, body).await),
+            Lookup::Bypass(_) => self.pass_through(&parts, &visit, body).await,
         };
         Handled {
             response: answered.response,
             refresh: answered.refresh,
             trace: visit.trace,
+            purged: answered.purged,
         }
     }
 
@@ -210,6 +219,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                     key,
                     trace: visit.trace,
                 }),
+                purged: Vec::new(),
             },
             Reuse::Validate if only_if_cached => Answered::now(
                 Problem::not_cached(
@@ -385,6 +395,10 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 let mut headers = parts.headers.clone();
                 headers.remove(header::IF_NONE_MATCH);
                 headers.remove(header::IF_MODIFIED_SINCE);
+                // The edge fills with the whole representation and cuts a
+                // client's range from it itself (`ranges`).
+                headers.remove(header::RANGE);
+                headers.remove(header::IF_RANGE);
                 if let Some(validators) = held_validators {
                     for (name, value) in [
                         (header::IF_NONE_MATCH, validators.etag),
@@ -457,13 +471,13 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         parts: &http::request::Parts,
         visit: &Visit<'_>,
         body: Bytes,
-    ) -> Response<Bytes> {
+    ) -> Answered {
         let answer = match self
             .forward(&parts.method, parts, parts.headers.clone(), body, visit)
             .await
         {
             Ok(answer) => answer,
-            Err(problem) => return problem.to_response(),
+            Err(problem) => return Answered::now(problem.to_response()),
         };
         let stale = stale_after(
             &Write {
@@ -480,7 +494,11 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
         if !stale.is_empty() {
             self.store.purge(&stale).await;
         }
-        answer_from(parts, &answer, "BYPASS", None)
+        Answered {
+            response: answer_from(parts, &answer, "BYPASS", None),
+            refresh: None,
+            purged: stale,
+        }
     }
 
     /// Sends the request to the best available origin; on a refused
@@ -763,15 +781,7 @@ fn answer_from(
         *response.headers_mut() = headers;
         response
     } else {
-        let body = if parts.method == Method::HEAD {
-            Bytes::new()
-        } else {
-            entry.body.clone()
-        };
-        let mut response = Response::new(body);
-        *response.status_mut() = entry.status;
-        *response.headers_mut() = entry.headers.clone();
-        response
+        part_of(parts, entry)
     };
     let headers = response.headers_mut();
     headers.insert(X_CACHE, HeaderValue::from_static(label));
@@ -779,6 +789,57 @@ fn answer_from(
         headers.insert(header::AGE, age_value(age));
     }
     response
+}
+
+/// The entry, or the part of it a `Range` asks for (RFC 9110 §14), without
+/// a body for `HEAD`.
+fn part_of(parts: &http::request::Parts, entry: &OriginAnswer) -> Response<Bytes> {
+    let length = entry.body.len() as u64;
+    let selected = ranges::select(
+        &parts.method,
+        &parts.headers,
+        entry.status,
+        &entry.headers,
+        length,
+    );
+    let (status, body) = match &selected {
+        Selected::Whole if parts.method == Method::HEAD => (entry.status, Bytes::new()),
+        Selected::Whole => (entry.status, entry.body.clone()),
+        Selected::Part(range) => {
+            // The range was validated against `length`, a usize.
+            let (first, last) = (*range.start() as usize, *range.end() as usize);
+            (StatusCode::PARTIAL_CONTENT, entry.body.slice(first..=last))
+        }
+        Selected::Unsatisfiable => (StatusCode::RANGE_NOT_SATISFIABLE, Bytes::new()),
+    };
+    let headers = match &selected {
+        // §15.5.17: only where the content ends. None of the entry's fields,
+        // its Cache-Control least: a cache further on must not keep the 416
+        // as the answer to the URL.
+        Selected::Unsatisfiable => {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_RANGE, content_range(format!("*/{length}")));
+            headers
+        }
+        Selected::Part(range) => {
+            let mut headers = entry.headers.clone();
+            headers.insert(
+                header::CONTENT_RANGE,
+                content_range(format!("{}-{}/{length}", range.start(), range.end())),
+            );
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            headers
+        }
+        Selected::Whole => entry.headers.clone(),
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+fn content_range(range: String) -> HeaderValue {
+    HeaderValue::try_from(format!("bytes {range}")).expect("digits, a dash and a slash")
 }
 
 /// "00" to "99", for `Age` values below 100 s without formatting them.

@@ -244,10 +244,26 @@ async fn a_write_invalidates_its_target_and_location() {
     send(&edge, "GET", "/items/1", &[]).await;
     send(&edge, "GET", "/items/2", &[]).await;
     script(&origin, vec![answer(201, &[("location", "/items/2")], "")]);
-    send(&edge, "POST", "/items/1", &[]).await;
+    let write = send(&edge, "POST", "/items/1", &[]).await;
+    // What the runtime spreads to the other copies of its store.
+    assert_eq!(write.purged, ["/r1/items/1", "/r1/items/2"]);
     script(&origin, vec![cacheable(), cacheable()]);
     assert_eq!(label(&send(&edge, "GET", "/items/1", &[]).await), "MISS");
     assert_eq!(label(&send(&edge, "GET", "/items/2", &[]).await), "MISS");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_write_and_a_read_purge_nothing() {
+    // RFC 9111 §4.4: only a non-error answer to an unsafe method.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(&origin, vec![answer(412, &[], "")]);
+    assert!(send(&edge, "PUT", "/items/1", &[]).await.purged.is_empty());
+    script(
+        &origin,
+        vec![answer(200, &[("cache-control", "max-age=60")], "")],
+    );
+    assert!(send(&edge, "GET", "/items/1", &[]).await.purged.is_empty());
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -429,4 +445,140 @@ async fn a_304_for_another_strong_validator_is_not_used_and_the_edge_asks_again(
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[1].headers()["if-none-match"], "\"a\"");
     assert!(!seen[2].headers().contains_key("if-none-match"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_range_is_cut_from_the_whole_answer_the_edge_fills_with() {
+    // RFC 9111 §3.4: no partial content is stored; RFC 9110 §14: the edge
+    // answers the range itself, from the complete answer.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    let whole = || {
+        answer(
+            200,
+            &[("cache-control", "max-age=60"), ("etag", "\"a\"")],
+            "0123456789",
+        )
+    };
+    script(&origin, vec![whole()]);
+    let first = send(&edge, "GET", "/items/1", &[("range", "bytes=2-4")]).await;
+    assert_eq!(first.response.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(first.response.body().as_ref(), b"234");
+    assert_eq!(first.response.headers()["content-range"], "bytes 2-4/10");
+    assert_eq!(first.response.headers()["content-length"], "3");
+    let sent = origin.seen.lock().unwrap()[0].headers().clone();
+    assert!(!sent.contains_key("range"), "{sent:?}");
+
+    let hit = send(&edge, "GET", "/items/1", &[("range", "bytes=-2")]).await;
+    assert_eq!(
+        (label(&hit), hit.response.status()),
+        ("HIT", StatusCode::PARTIAL_CONTENT)
+    );
+    assert_eq!(hit.response.body().as_ref(), b"89");
+    let stale_tag = send(
+        &edge,
+        "GET",
+        "/items/1",
+        &[("range", "bytes=0-0"), ("if-range", "\"b\"")],
+    )
+    .await;
+    assert_eq!(stale_tag.response.status(), StatusCode::OK);
+    assert_eq!(stale_tag.response.body().as_ref(), b"0123456789");
+    let past_the_end = send(&edge, "GET", "/items/1", &[("range", "bytes=10-")]).await;
+    assert_eq!(
+        past_the_end.response.status(),
+        StatusCode::RANGE_NOT_SATISFIABLE
+    );
+    assert_eq!(
+        past_the_end.response.headers()["content-range"],
+        "bytes */10"
+    );
+    assert!(!past_the_end
+        .response
+        .headers()
+        .contains_key("cache-control"));
+    // §13.2.2: a matching If-None-Match is answered 304 before any range.
+    let validated = send(
+        &edge,
+        "GET",
+        "/items/1",
+        &[("range", "bytes=0-0"), ("if-none-match", "\"a\"")],
+    )
+    .await;
+    assert_eq!(validated.response.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(origin.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_head_miss_fills_with_a_get_that_later_reads_share() {
+    // RFC 9110 §9.3.2: HEAD is GET without the content. The edge asks the
+    // origin with GET, so no HEAD answer ever has to update a stored GET
+    // (RFC 9111 §4.3.5): the one stored answer serves both methods.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![answer(200, &[("cache-control", "max-age=60")], "body")],
+    );
+    let head = send(&edge, "HEAD", "/items/1", &[]).await;
+    assert_eq!(
+        (label(&head), head.response.status()),
+        ("MISS", StatusCode::OK)
+    );
+    assert!(head.response.body().is_empty());
+    assert_eq!(origin.seen.lock().unwrap()[0].method(), Method::GET);
+    let get = send(&edge, "GET", "/items/1", &[]).await;
+    assert_eq!(label(&get), "HIT");
+    assert_eq!(get.response.body().as_ref(), b"body");
+    assert_eq!(origin.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_stale_answer_stands_in_for_a_503_or_no_answer_only_where_allowed() {
+    // RFC 5861 §4 (stale-if-error) for a 5xx and for an origin that cannot
+    // be reached; RFC 9111 §5.2.2.2: must-revalidate forbids it, and the
+    // error is passed on.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    let unavailable = || answer(503, &[("retry-after", "5")], "down");
+    script(
+        &origin,
+        vec![
+            answer(
+                200,
+                &[("cache-control", "max-age=10, stale-if-error=600")],
+                "kept",
+            ),
+            answer(
+                200,
+                &[(
+                    "cache-control",
+                    "max-age=10, must-revalidate, stale-if-error=600",
+                )],
+                "strict",
+            ),
+        ],
+    );
+    send(&edge, "GET", "/items/1", &[]).await;
+    send(&edge, "GET", "/items/2", &[]).await;
+    advance(60);
+    script(&origin, vec![unavailable()]);
+    let on_503 = send(&edge, "GET", "/items/1", &[]).await;
+    assert_eq!(
+        (label(&on_503), on_503.response.body().as_ref()),
+        ("STALE", &b"kept"[..])
+    );
+    // Nothing scripted: the origin refuses the connection.
+    let unreachable = send(&edge, "GET", "/items/1", &[]).await;
+    assert_eq!(label(&unreachable), "STALE");
+    // A 503 sends the edge to the next region; with none left, the edge
+    // answers 502 itself (`origins`).
+    script(&origin, vec![unavailable()]);
+    let strict = send(&edge, "GET", "/items/2", &[]).await;
+    assert_eq!(strict.response.status(), StatusCode::BAD_GATEWAY);
+    // Past the stale-if-error window, the error goes through too.
+    advance(600);
+    script(&origin, vec![unavailable()]);
+    let late = send(&edge, "GET", "/items/1", &[]).await;
+    assert_eq!(late.response.status(), StatusCode::BAD_GATEWAY);
 }

@@ -581,6 +581,13 @@ mod tests {
                 Err(Status),
             ),
             (
+                "9111 §3 a 1xx is not a final response",
+                103,
+                &[("cache-control", "max-age=60")],
+                false,
+                Err(Status),
+            ),
+            (
                 "9111 §3 304 is not a representation",
                 304,
                 &[("cache-control", "max-age=60")],

@@ -16,8 +16,11 @@
 //!   RFC 9111 / RFC 9213 say: what may be stored, for how long, and when a
 //!   stored answer may be reused, must be validated, or may stand in;
 //! - [`conditional`]: answering `If-None-Match` / `If-Modified-Since` with 304;
+//! - [`ranges`]: answering a `Range` from a stored complete answer (206, 416);
 //! - [`forwarding`]: the hop-by-hop fields a message loses on its way (RFC 9110 §7.6.1);
 //! - [`purge`]: which cached entries a write makes stale (RFC 9111 §4.4);
+//! - [`zone_purge`]: the calls that purge them in every data centre of a
+//!   Cloudflare zone, where the store is one copy per data centre;
 //! - [`origins`]: which origin region to ask first, next, and not at all;
 //! - [`config`]: the settings, and the variables every runtime reads them from;
 //! - [`runtime`]: what a runtime implements;
@@ -37,5 +40,7 @@ pub mod forwarding;
 pub mod freshness;
 pub mod origins;
 pub mod purge;
+pub mod ranges;
 pub mod routes;
 pub mod runtime;
+pub mod zone_purge;

@@ -60,9 +60,22 @@ impl RunningEdge {
     /// Starts an edge of `kind` in front of `origins` (primary first), with a
     /// short cool-down so tests can watch a region come back.
     pub async fn start(kind: EdgeKind, origins: &[Origin], cooldown_ms: u64) -> Self {
+        Self::start_with_vars(kind, origins, cooldown_ms, &[]).await
+    }
+
+    /// [`RunningEdge::start`] with more of the edge's variables set (see
+    /// `millions_edge_policy::config`): `--var` for the Worker, `--env` for
+    /// Spin. The local edge takes its settings as a value, not variables.
+    pub async fn start_with_vars(
+        kind: EdgeKind,
+        origins: &[Origin],
+        cooldown_ms: u64,
+        vars: &[(&str, &str)],
+    ) -> Self {
         let origins_json = origins_var(origins);
         match kind {
             EdgeKind::Local => {
+                assert!(vars.is_empty(), "the local edge takes no variables");
                 let mut config = millions_edge_local::EdgeConfig::single_origin("unused");
                 config.settings.origins = origins.to_vec();
                 config.settings.cooldown_ms = cooldown_ms;
@@ -104,6 +117,10 @@ impl RunningEdge {
                         .arg(state.path())
                         .args(["--var", &format!("ORIGINS:{origins_json}")])
                         .args(["--var", &format!("COOLDOWN_MS:{cooldown_ms}")])
+                        .args(
+                            vars.iter()
+                                .flat_map(|(k, v)| ["--var".into(), format!("{k}:{v}")]),
+                        )
                         // `log` keeps the Worker's own console lines.
                         .args(["--log-level", "log"])
                         .current_dir(&root)
@@ -135,6 +152,10 @@ impl RunningEdge {
                         .args(["serve", "-Scli", "--addr", &format!("127.0.0.1:{port}")])
                         .args(["--env", &format!("ORIGINS={origins_json}")])
                         .args(["--env", &format!("COOLDOWN_MS={cooldown_ms}")])
+                        .args(
+                            vars.iter()
+                                .flat_map(|(k, v)| ["--env".into(), format!("{k}={v}")]),
+                        )
                         .arg(&component);
                     (command, port)
                 })

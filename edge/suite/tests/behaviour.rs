@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use millions_edge_local::policy::Origin;
 use millions_edge_suite::{black_hole, EdgeKind, Origins, RunningEdge};
+use millions_testkit::look_until;
 use serde_json::{json, Value};
 
 /// Two regions (region-0 primary) and the edge in front of them.
@@ -485,21 +486,16 @@ async fn each_request_is_one_json_line_of_the_edges_output(kind: EdgeKind) {
     }
     let wanted = [s.repeat_label(), "MISS"];
     // The output reaches the file a moment after the answer.
-    let mut lines = Vec::new();
-    for _ in 0..50 {
-        lines = s
-            .edge
+    let lines_of_path = || -> Vec<Value> {
+        s.edge
             .output_lines()
             .iter()
             // wasmtime prefixes a component's lines (`stdout [3] :: `).
             .filter_map(|line| serde_json::from_str::<Value>(&line[line.find('{')?..]).ok())
             .filter(|line| line["path"] == path.as_str())
-            .collect();
-        if lines.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .collect()
+    };
+    let lines = look_until(Duration::from_secs(5), lines_of_path, |l| l.len() >= 2).await;
     assert_eq!(
         lines.len(),
         2,

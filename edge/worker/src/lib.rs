@@ -16,11 +16,19 @@
 //! (it would, for instance, refuse `Set-Cookie`, which the engine strips
 //! from stored copies anyway). The Cache API's own conditional matching is
 //! not used: entries are read by URL alone and 304s are the engine's. Origin
-//! health is remembered per
-//! isolate, so a region marked down in one isolate may still be tried once by
-//! another; concurrent misses for one key are not coalesced (see `fetch`).
+//! health is remembered per isolate, so a region marked down in one isolate
+//! may still be tried once by another; concurrent misses for one key are not
+//! coalesced (see `fetch`).
+//!
+//! A write deletes the entries it made stale from this data centre's cache
+//! before it is answered, so the writer reads its own write here. With a
+//! zone configured (`ZONE_ID`, `PURGE_TOKEN`, `CACHE_ORIGIN`), the same
+//! entries are then purged in every other data centre through Cloudflare's
+//! purge-by-URL call, sent from `waitUntil` so the write's answer does not
+//! wait for it ([`millions_edge_policy::zone_purge`]).
 
 use std::cell::OnceCell;
+use std::time::Duration;
 
 use bytes::Bytes;
 use millions_edge_policy::access_log::AccessLog;
@@ -28,12 +36,17 @@ use millions_edge_policy::config::settings_from_vars;
 use millions_edge_policy::engine::Edge;
 use millions_edge_policy::freshness::CachePolicy;
 use millions_edge_policy::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
+use millions_edge_policy::zone_purge::{cache_url, outcome, PurgeOutcome};
 use worker::{
-    event, Cache, Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result,
+    event, Cache, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit, Response,
+    Result,
 };
 
-/// The Cache API's keys are URLs; this host never resolves, it only names entries.
-const CACHE_HOST: &str = "https://edge-cache.millions.internal/";
+/// Tries of one zone purge call, and the wait before the first retry
+/// (doubled after each): a rate-limited purge is worth a few seconds of
+/// `waitUntil`, and an entry it never reaches expires with its lifetime.
+const PURGE_TRIES: u32 = 3;
+const PURGE_RETRY_AFTER: Duration = Duration::from_millis(500);
 /// Where the client-facing `Cache-Control` travels while an entry is stored
 /// with the edge's own lifetime.
 const CLIENT_CACHE_CONTROL: &str = "x-edge-client-cache-control";
@@ -51,15 +64,19 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
     let edge = match EDGE.with(|cell| cell.get().copied()) {
         Some(edge) => edge,
         None => {
+            // Secrets (PURGE_TOKEN) are string bindings like the vars.
             let mut settings = settings_from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
                 .map_err(|error| worker::Error::RustError(error.to_string()))?;
             // A request waiting on another request's fetch is resumed from
             // that request's context, which workerd may already have closed:
             // the waiter then hangs and is cancelled. Each request fetches alone.
             settings.coalesce_misses = false;
+            let cache = CacheApi {
+                origin: settings.cache_origin.clone(),
+            };
             let edge: &'static _ = Box::leak(Box::new(Edge::new(
                 settings,
-                CacheApi,
+                cache,
                 FetchTransport,
                 now_ms,
                 trace_seed(),
@@ -85,7 +102,45 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         // Served stale: refresh the entry after the answer is sent.
         ctx.wait_until(async move { edge.refresh(refresh, &client).await });
     }
+    if !handled.purged.is_empty() && edge.settings().zone_purge.is_some() {
+        let keys = handled.purged;
+        ctx.wait_until(async move { purge_everywhere(edge, &keys).await });
+    }
     from_http(handled.response)
+}
+
+/// Purges `keys` in every data centre of the zone, retrying what the API
+/// rate-limits or fails; a purge it refuses is logged and left to expire.
+async fn purge_everywhere(edge: &Edge<CacheApi, FetchTransport>, keys: &[String]) {
+    let settings = edge.settings();
+    let Some(zone) = &settings.zone_purge else {
+        return;
+    };
+    for call in zone.calls(&settings.cache_origin, keys) {
+        let (parts, body) = call.into_parts();
+        let mut wait = PURGE_RETRY_AFTER;
+        for attempt in 1..=PURGE_TRIES {
+            let sent = FetchTransport
+                .send(http::Request::from_parts(parts.clone(), body.clone()))
+                .await;
+            let result = match sent {
+                Ok(answer) => outcome(&answer),
+                Err(error) => PurgeOutcome::Retry(format!("{error:?}")),
+            };
+            match result {
+                PurgeOutcome::Done => break,
+                PurgeOutcome::Retry(why) if attempt < PURGE_TRIES => {
+                    worker::console_warn!("zone purge of {keys:?} failed ({why}), retrying");
+                    Delay::from(wait).await;
+                    wait *= 2;
+                }
+                PurgeOutcome::Retry(why) | PurgeOutcome::Refused(why) => {
+                    worker::console_error!("zone purge of {keys:?} gave up: {why}");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 fn now_ms() -> u64 {
@@ -155,11 +210,9 @@ fn from_http(answer: http::Response<Bytes>) -> Result<Response> {
         .with_headers(js_headers(&parts.headers, |name| Some(name.as_str()))))
 }
 
-/// The Cache API of the data centre.
-struct CacheApi;
-
-fn cache_url(key: &str) -> String {
-    format!("{CACHE_HOST}{}", key.trim_start_matches('/'))
+/// The Cache API of the data centre, its entries named under `origin`.
+struct CacheApi {
+    origin: String,
 }
 
 impl ResponseStore for CacheApi {
@@ -171,7 +224,10 @@ impl ResponseStore for CacheApi {
     fn ticket(&self, _: &str) {}
 
     async fn get(&self, key: &str) -> Option<OriginAnswer> {
-        let mut response = Cache::default().get(cache_url(key), false).await.ok()??;
+        let mut response = Cache::default()
+            .get(cache_url(&self.origin, key), false)
+            .await
+            .ok()??;
         // `age` and `expires` below are the Cache API's, not the origin's.
         let mut headers = http::HeaderMap::new();
         let mut region = String::new();
@@ -231,14 +287,19 @@ impl ResponseStore for CacheApi {
         let response = response
             .with_status(entry.status.as_u16())
             .with_headers(headers);
-        if let Err(error) = Cache::default().put(cache_url(&key), response).await {
+        if let Err(error) = Cache::default()
+            .put(cache_url(&self.origin, &key), response)
+            .await
+        {
             worker::console_warn!("cache put failed: {error}");
         }
     }
 
     async fn purge(&self, keys: &[String]) {
         for key in keys {
-            let _ = Cache::default().delete(cache_url(key), false).await;
+            let _ = Cache::default()
+                .delete(cache_url(&self.origin, key), false)
+                .await;
         }
     }
 }

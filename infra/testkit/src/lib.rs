@@ -24,3 +24,23 @@ pub fn repository_root() -> PathBuf {
         .canonicalize()
         .expect("the repository root exists")
 }
+
+/// What `look` returns once `done` holds of it, looking every 100 ms for
+/// at most `limit`; the last look otherwise, for the test's assertion to
+/// show. For what a server does a moment after it answers (a log line
+/// written, a call sent from the background).
+pub async fn look_until<T>(
+    limit: std::time::Duration,
+    mut look: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let pause = std::time::Duration::from_millis(100);
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let seen = look();
+        if done(&seen) || tokio::time::Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
