@@ -79,6 +79,18 @@ impl Answered {
     }
 }
 
+/// A fill in progress; dropped when it ends, by any path.
+struct Filling<'a, S: ResponseStore> {
+    store: &'a S,
+    key: String,
+}
+
+impl<S: ResponseStore> Drop for Filling<'_, S> {
+    fn drop(&mut self) {
+        self.store.fill_ended(&self.key);
+    }
+}
+
 /// The region name reported for answers from the embedded web app.
 pub const ASSETS_ORIGIN: &str = "edge-assets";
 
@@ -275,7 +287,7 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 _ => None,
             },
         };
-        let ticket = self.store.ticket(&key);
+        let (ticket, _filling) = self.begin_fill(&key);
         let mut request_ms = (self.now_ms)();
         let mut fetched = self.fetch_for_cache(parts, visit, held.as_ref()).await;
         // §4.3.4: a 304 naming another strong validator than the held
@@ -333,6 +345,18 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
             }
             Err(problem) => problem.to_response(),
         }
+    }
+
+    /// The store's ticket for a fill of `key`, and a guard that tells the
+    /// store when the fill ends, however it ends.
+    fn begin_fill(&self, key: &str) -> (S::Ticket, Filling<'_, S>) {
+        let ticket = self.store.ticket(key);
+        self.store.fill_started(key);
+        let filling = Filling {
+            store: &self.store,
+            key: key.to_owned(),
+        };
+        (ticket, filling)
     }
 
     /// The stored answer for `key`, with its age, if it may answer this

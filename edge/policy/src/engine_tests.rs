@@ -28,6 +28,8 @@ struct MemoryStore {
     /// An entry another fill stores just after the next look misses it: the
     /// moment between a request's lookup and its joining the fills in flight.
     landing: Mutex<Option<(String, OriginAnswer)>>,
+    /// The fills announced (`+key`) and ended (`-key`), in order.
+    fills: Mutex<Vec<String>>,
 }
 
 impl ResponseStore for MemoryStore {
@@ -35,6 +37,14 @@ impl ResponseStore for MemoryStore {
     type Ticket = ();
 
     fn ticket(&self, _: &str) {}
+
+    fn fill_started(&self, key: &str) {
+        self.fills.lock().unwrap().push(format!("+{key}"));
+    }
+
+    fn fill_ended(&self, key: &str) {
+        self.fills.lock().unwrap().push(format!("-{key}"));
+    }
 
     async fn get(&self, key: &str) -> Option<OriginAnswer> {
         let mut entries = self.entries.lock().unwrap();
@@ -581,4 +591,47 @@ async fn a_stale_answer_stands_in_for_a_503_or_no_answer_only_where_allowed() {
     script(&origin, vec![unavailable()]);
     let late = send(&edge, "GET", "/items/1", &[]).await;
     assert_eq!(late.response.status(), StatusCode::BAD_GATEWAY);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_fill_the_store_is_told_of_ends_however_it_ends() {
+    // What lets the Worker's misses wait for a fill without ever waiting
+    // for one that is over: stored, not storable, failed, or stale answered.
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![
+            answer(
+                200,
+                &[("cache-control", "max-age=1, stale-if-error=60")],
+                "kept",
+            ),
+            answer(200, &[("cache-control", "no-store")], "not kept"),
+        ],
+    );
+    send(&edge, "GET", "/items/1", &[]).await;
+    send(&edge, "GET", "/items/2", &[]).await;
+    // Nothing scripted: refused, no stored answer to stand in.
+    send(&edge, "GET", "/items/3", &[]).await;
+    advance(5);
+    // Refused again: the stale copy of /items/1 stands in.
+    assert_eq!(label(&send(&edge, "GET", "/items/1", &[]).await), "STALE");
+    // Credentialed reads are relayed, not fills others could wait for.
+    script(&origin, vec![answer(200, &[], "mine")]);
+    send(&edge, "GET", "/items/4", &[("authorization", "Bearer t")]).await;
+    let fills = edge.store.fills.lock().unwrap().clone();
+    assert_eq!(
+        fills,
+        [
+            "+/r1/items/1",
+            "-/r1/items/1",
+            "+/r1/items/2",
+            "-/r1/items/2",
+            "+/r1/items/3",
+            "-/r1/items/3",
+            "+/r1/items/1",
+            "-/r1/items/1"
+        ]
+    );
 }

@@ -50,6 +50,12 @@ pub trait ResponseStore {
     /// The ticket for a fill of `key`: a purge of another key need not
     /// spoil it.
     fn ticket(&self, key: &str) -> Self::Ticket;
+    /// A miss or a validation of `key` is about to ask the origin; paired
+    /// with [`ResponseStore::fill_ended`] when it ends, stored or not (or
+    /// its request went away). For a store that lets other requests wait
+    /// for a fill in progress (the Worker's); others need neither.
+    fn fill_started(&self, _key: &str) {}
+    fn fill_ended(&self, _key: &str) {}
     async fn get(&self, key: &str) -> Option<Self::Entry>;
     async fn put(&self, key: String, entry: OriginAnswer, lifetime_secs: u32, ticket: Self::Ticket);
     async fn purge(&self, keys: &[String]);

@@ -26,11 +26,12 @@ impl EdgeKind {
         self != EdgeKind::Spin
     }
 
-    /// Whether concurrent misses for one key share one origin fetch: only
-    /// the local edge (a Spin instance lives for one request; the Worker
-    /// leaves it off, see edge/worker).
+    /// Whether concurrent misses for one key share one origin fetch: the
+    /// local edge (its waiters await the fill) and the Worker (its waiters
+    /// look at the Cache API again, see edge/worker); a Spin instance
+    /// lives for one request.
     pub fn coalesces(self) -> bool {
-        self == EdgeKind::Local
+        self != EdgeKind::Spin
     }
 
     /// Whether the edge can tell a refused connection from a failure after

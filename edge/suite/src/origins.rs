@@ -2,8 +2,9 @@
 //! own port, that a test can stop and start again on the same address.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use millions_core::Ports;
 use tokio::sync::oneshot;
@@ -25,8 +26,11 @@ impl Region {
         ))
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
-                seen.note(&request);
-                next.run(request)
+                let delay = seen.note(&request);
+                async move {
+                    tokio::time::sleep(delay).await;
+                    next.run(request).await
+                }
             },
         ));
         let listener = tokio::net::TcpListener::bind(address)
@@ -96,10 +100,13 @@ pub struct Seen {
     requests: AtomicUsize,
     /// The `traceparent` of each request, in order (`None`: it had none).
     traceparents: Mutex<Vec<Option<String>>>,
+    /// How long each GET waits before the API answers it, in milliseconds.
+    read_delay_ms: AtomicU64,
 }
 
 impl Seen {
-    fn note(&self, request: &axum::extract::Request) {
+    /// Notes `request`; what it returns is how long to hold it.
+    fn note(&self, request: &axum::extract::Request) -> Duration {
         self.requests.fetch_add(1, Ordering::SeqCst);
         let traceparent = request
             .headers()
@@ -110,6 +117,11 @@ impl Seen {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .push(traceparent);
+        if request.method() == axum::http::Method::GET {
+            Duration::from_millis(self.read_delay_ms.load(Ordering::Relaxed))
+        } else {
+            Duration::ZERO
+        }
     }
 }
 
@@ -146,6 +158,13 @@ impl Origins {
         let address = stopped.address;
         drop(stopped);
         Region::start(self.ports.clone(), address, Arc::clone(&self.seen)).await
+    }
+
+    /// Makes every region take `delay` to answer a GET from now on: an
+    /// origin slow enough that many reads arrive while one is filling.
+    pub fn delay_reads(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.seen.read_delay_ms.store(millis, Ordering::Relaxed);
     }
 
     /// Requests that reached any region.

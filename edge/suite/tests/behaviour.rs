@@ -356,6 +356,31 @@ mod cases {
         }
     }
 
+    /// A celebrity's profile read by many clients at the moment it is not
+    /// stored: the stampede an edge exists to absorb. 200 reads at once,
+    /// for three profiles in turn, from an origin that takes 150 ms to
+    /// answer a read, so the reads arrive while the first one is filling.
+    pub async fn a_stampede_on_one_missing_profile_reaches_the_origin_once(s: Setup) {
+        const READS: usize = 200;
+        s.origins.delay_reads(Duration::from_millis(150));
+        for _ in 0..3 {
+            let (path, _) = s.create_user().await;
+            let before = s.origins.requests();
+            let reads: Vec<_> = (0..READS)
+                .map(|_| {
+                    let (client, url) = (s.client.clone(), s.url(&path));
+                    tokio::spawn(async move { client.get(url).send().await.unwrap() })
+                })
+                .collect();
+            for read in reads {
+                assert_eq!(read.await.unwrap().status(), 200);
+            }
+            let fetched = s.origins.requests() - before;
+            let expected = if s.edge.kind.coalesces() { 1 } else { READS };
+            assert_eq!(fetched, expected, "{READS} reads of {path} at once");
+        }
+    }
+
     pub async fn the_api_is_never_cached(s: Setup) {
         for _ in 0..2 {
             let response = s.get("/health", &[]).await;
@@ -561,6 +586,7 @@ macro_rules! behaviour {
                 the_app_is_served_to_a_logged_in_browser_with_its_security_headers,
                 the_api_is_never_cached,
                 concurrent_misses_share_one_origin_fetch,
+                a_stampede_on_one_missing_profile_reaches_the_origin_once,
                 requests_fail_over_to_the_next_region_and_come_back,
                 a_post_refused_by_a_stopped_region,
                 a_missing_profile_is_remembered_briefly,

@@ -17,8 +17,17 @@
 //! from stored copies anyway). The Cache API's own conditional matching is
 //! not used: entries are read by URL alone and 304s are the engine's. Origin
 //! health is remembered per isolate, so a region marked down in one isolate
-//! may still be tried once by another; concurrent misses for one key are not
-//! coalesced (see `fetch`).
+//! may still be tried once by another.
+//!
+//! Concurrent misses for one key share one origin fetch per isolate, but not
+//! by awaiting it: a request resumed from another request's context may find
+//! that context closed and be cancelled as hung, so the engine's shared
+//! fills stay off here (`coalesce_misses`). Instead a miss for a key another
+//! request of this isolate is filling looks at the Cache API again, after
+//! 10, 20, 40, 80, 160 and 320 ms, on its own timer; the fill's answer is stored
+//! before it is sent, so the waiter usually finds it on its first or second
+//! look and answers `HIT`. A fill that stores nothing, or takes longer than
+//! the waits, leaves the waiter to fetch for itself (`CacheApi::get`).
 //!
 //! A write deletes the entries it made stale from this data centre's cache
 //! before it is answered, so the writer reads its own write here. With a
@@ -27,7 +36,8 @@
 //! purge-by-URL call, sent from `waitUntil` so the write's answer does not
 //! wait for it ([`millions_edge_policy::zone_purge`]).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -47,6 +57,16 @@ use worker::{
 /// `waitUntil`, and an entry it never reaches expires with its lifetime.
 const PURGE_TRIES: u32 = 3;
 const PURGE_RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// The waits of a miss for a key being filled, before each new look at the
+/// Cache API: six more looks in 630 ms at most, each one Cache API read.
+/// A profile's fill takes a few tens of milliseconds; the rest is margin
+/// for a slow origin, past which fetching alone is the better bet.
+const FILL_WAIT_FIRST: Duration = Duration::from_millis(10);
+const FILL_WAIT_LOOKS: u32 = 6;
+/// A fill older than this no longer holds others back, whatever became of
+/// it (its request may have been cancelled before its guard ran).
+const FILL_STALE_AFTER_MS: u64 = 2_000;
 /// Where the client-facing `Cache-Control` travels while an entry is stored
 /// with the edge's own lifetime.
 const CLIENT_CACHE_CONTROL: &str = "x-edge-client-cache-control";
@@ -69,10 +89,12 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
                 .map_err(|error| worker::Error::RustError(error.to_string()))?;
             // A request waiting on another request's fetch is resumed from
             // that request's context, which workerd may already have closed:
-            // the waiter then hangs and is cancelled. Each request fetches alone.
+            // the waiter then hangs and is cancelled. Waiters look at the
+            // Cache API again instead (`CacheApi::get`).
             settings.coalesce_misses = false;
             let cache = CacheApi {
                 origin: settings.cache_origin.clone(),
+                filling: RefCell::default(),
             };
             let edge: &'static _ = Box::leak(Box::new(Edge::new(
                 settings,
@@ -210,20 +232,24 @@ fn from_http(answer: http::Response<Bytes>) -> Result<Response> {
         .with_headers(js_headers(&parts.headers, |name| Some(name.as_str()))))
 }
 
-/// The Cache API of the data centre, its entries named under `origin`.
+/// The Cache API of the data centre, its entries named under `origin`,
+/// and the fills under way in this isolate (by key, with when each began).
+/// An isolate runs one request at a time between awaits, so a `RefCell`
+/// needs no lock; no borrow is held across an await.
 struct CacheApi {
     origin: String,
+    filling: RefCell<HashMap<String, u64>>,
 }
 
-impl ResponseStore for CacheApi {
-    type Entry = OriginAnswer;
-    /// Purges are global to the data centre, not to this isolate, so there
-    /// is no local epoch to compare (see the module notes).
-    type Ticket = ();
+impl CacheApi {
+    fn being_filled(&self, key: &str) -> bool {
+        self.filling
+            .borrow()
+            .get(key)
+            .is_some_and(|began| now_ms().saturating_sub(*began) < FILL_STALE_AFTER_MS)
+    }
 
-    fn ticket(&self, _: &str) {}
-
-    async fn get(&self, key: &str) -> Option<OriginAnswer> {
+    async fn read(&self, key: &str) -> Option<OriginAnswer> {
         let mut response = Cache::default()
             .get(cache_url(&self.origin, key), false)
             .await
@@ -266,6 +292,43 @@ impl ResponseStore for CacheApi {
             region,
             policy,
         })
+    }
+}
+
+impl ResponseStore for CacheApi {
+    type Entry = OriginAnswer;
+    /// Purges are global to the data centre, not to this isolate, so there
+    /// is no local epoch to compare (see the module notes).
+    type Ticket = ();
+
+    fn ticket(&self, _: &str) {}
+
+    fn fill_started(&self, key: &str) {
+        let mut filling = self.filling.borrow_mut();
+        let now = now_ms();
+        filling.retain(|_, began| now.saturating_sub(*began) < FILL_STALE_AFTER_MS);
+        filling.insert(key.to_owned(), now);
+    }
+
+    fn fill_ended(&self, key: &str) {
+        self.filling.borrow_mut().remove(key);
+    }
+
+    /// The entry, waiting a little for one another request of this isolate
+    /// is filling (see the module notes).
+    async fn get(&self, key: &str) -> Option<OriginAnswer> {
+        let mut wait = FILL_WAIT_FIRST;
+        for _ in 0..FILL_WAIT_LOOKS {
+            if let Some(entry) = self.read(key).await {
+                return Some(entry);
+            }
+            if !self.being_filled(key) {
+                return None;
+            }
+            Delay::from(wait).await;
+            wait *= 2;
+        }
+        self.read(key).await
     }
 
     async fn put(&self, key: String, entry: OriginAnswer, lifetime_secs: u32, _: ()) {
