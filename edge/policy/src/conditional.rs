@@ -1,8 +1,11 @@
-//! Conditional requests answered at the edge (RFC 9110 §13): a client that
-//! already holds the current version gets 304 Not Modified and no body.
+//! Conditional requests at the edge (RFC 9110 §13): a client that already
+//! holds the current version gets 304 Not Modified and no body from the
+//! edge, and the edge's own requests to fill or validate an entry carry the
+//! conditions of what it holds, not the client's.
 
 use std::time::SystemTime;
 
+use http::header::{self, HeaderMap, HeaderValue};
 use http::Method;
 
 use millions_core::preconditions::if_none_match_names;
@@ -44,6 +47,36 @@ pub fn not_modified(
     match (parse_date(since), parse_date(modified)) {
         (Some(since), Some(modified)) => modified <= since,
         _ => false,
+    }
+}
+
+/// The conditions of a request that fills or validates an entry (RFC 9111
+/// §4.3.1), set on a copy of the client's fields: the client's own
+/// validators stay between it and the edge, which answers them itself, and
+/// its `Range` / `If-Range` too, as the edge fills with the whole answer
+/// (`ranges`). With `held`, its `ETag` goes as `If-None-Match` (a MUST)
+/// and its `Last-Modified` as `If-Modified-Since` (a SHOULD when it is the
+/// only validator, a MAY beside an `ETag`, sent for origins that compare
+/// dates only).
+pub fn fill_conditions(headers: &mut HeaderMap, held: Option<Validators<'_>>) {
+    for name in [
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_MATCH,
+        header::IF_UNMODIFIED_SINCE,
+        header::RANGE,
+        header::IF_RANGE,
+    ] {
+        headers.remove(name);
+    }
+    let Some(held) = held else { return };
+    for (name, value) in [
+        (header::IF_NONE_MATCH, held.etag),
+        (header::IF_MODIFIED_SINCE, held.last_modified),
+    ] {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, value);
+        }
     }
 }
 
@@ -114,5 +147,97 @@ mod tests {
             &preconditions,
             &Validators::default()
         ));
+    }
+
+    #[test]
+    fn fill_conditions_table() {
+        let client = |pairs: &[(&'static str, &'static str)]| -> HeaderMap {
+            pairs
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        header::HeaderName::from_static(n),
+                        HeaderValue::from_static(v),
+                    )
+                })
+                .collect()
+        };
+        let tag = Some("W/\"7\"");
+        // (rule, the client's fields, what the edge holds, what goes upstream)
+        type Case<'a> = (
+            &'a str,
+            &'a [(&'static str, &'static str)],
+            Option<Validators<'a>>,
+            &'a [(&'a str, &'a str)],
+        );
+        let cases: &[Case<'_>] = &[
+            (
+                "9111 §4.3.1 ETag as If-None-Match, weak as it is",
+                &[],
+                Some(Validators {
+                    etag: tag,
+                    last_modified: None,
+                }),
+                &[("if-none-match", "W/\"7\"")],
+            ),
+            (
+                "9111 §4.3.1 Last-Modified alone as If-Modified-Since",
+                &[],
+                Some(Validators {
+                    etag: None,
+                    last_modified: Some(MODIFIED),
+                }),
+                &[("if-modified-since", MODIFIED)],
+            ),
+            (
+                "9111 §4.3.1 both",
+                &[],
+                Some(Validators {
+                    etag: tag,
+                    last_modified: Some(MODIFIED),
+                }),
+                &[
+                    ("if-none-match", "W/\"7\""),
+                    ("if-modified-since", MODIFIED),
+                ],
+            ),
+            (
+                "9111 §4.3.1 the client's validators replaced by the held ones",
+                &[
+                    ("if-none-match", "\"other\""),
+                    ("if-modified-since", "Mon, 01 Jan 2024 00:00:00 GMT"),
+                ],
+                Some(Validators {
+                    etag: tag,
+                    last_modified: None,
+                }),
+                &[("if-none-match", "W/\"7\"")],
+            ),
+            (
+                "9110 §13.1.1, §13.1.4 (a cache may ignore If-Match, If-Unmodified-Since), §14.2: a fill carries none of the client's conditions",
+                &[
+                    ("if-none-match", "\"c\""),
+                    ("if-match", "\"c\""),
+                    ("if-unmodified-since", MODIFIED),
+                    ("range", "bytes=0-1"),
+                    ("if-range", "\"c\""),
+                    ("accept", "application/json"),
+                ],
+                None,
+                &[("accept", "application/json")],
+            ),
+        ];
+        for (rule, asked, held, expected) in cases {
+            let mut headers = client(asked);
+            fill_conditions(&mut headers, *held);
+            let mut sent: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
+                .collect();
+            sent.sort_unstable();
+            let mut expected = expected.to_vec();
+            expected.sort_unstable();
+            assert_eq!(sent, expected, "{rule}");
+        }
     }
 }

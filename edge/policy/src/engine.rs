@@ -17,7 +17,7 @@ use millions_core::Problem;
 
 use crate::caching::{key_of, lookup, Bypass, Lookup, RequestFacts};
 use crate::coalesce::{Fetched, InFlight, Role};
-use crate::conditional::{not_modified, Preconditions, Validators};
+use crate::conditional::{fill_conditions, not_modified, Preconditions, Validators};
 use crate::config::EdgeSettings;
 use crate::directives::Directives;
 use crate::forwarding::remove_hop_by_hop;
@@ -414,25 +414,8 @@ impl<S: ResponseStore, T: Transport> Edge<S, T> {
                 held_validators,
             )),
             None => {
-                // The client's own validators stay between it and the edge
-                // (it answers them itself); the held entry's go upstream.
                 let mut headers = parts.headers.clone();
-                headers.remove(header::IF_NONE_MATCH);
-                headers.remove(header::IF_MODIFIED_SINCE);
-                // The edge fills with the whole representation and cuts a
-                // client's range from it itself (`ranges`).
-                headers.remove(header::RANGE);
-                headers.remove(header::IF_RANGE);
-                if let Some(validators) = held_validators {
-                    for (name, value) in [
-                        (header::IF_NONE_MATCH, validators.etag),
-                        (header::IF_MODIFIED_SINCE, validators.last_modified),
-                    ] {
-                        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-                            headers.insert(name, value);
-                        }
-                    }
-                }
+                fill_conditions(&mut headers, held_validators);
                 self.forward(&Method::GET, parts, headers, Bytes::new(), visit)
                     .await
             }
