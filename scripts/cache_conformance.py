@@ -88,6 +88,7 @@ class Origin(http.server.BaseHTTPRequestHandler):
             "invalidation": [("Cache-Control", "max-age=60")],
             "only-if-cached": [("Cache-Control", "max-age=60")],
             "range": [("Cache-Control", "max-age=60")],
+            "must-understand": [("Cache-Control", "max-age=60, must-understand, no-store")],
             "head": [("Cache-Control", "max-age=60")],
             "connection": [
                 ("Cache-Control", "max-age=60"),
@@ -274,6 +275,7 @@ SCENARIOS = [
     ("must-revalidate", "9111 §5.2.2.2", "never stale, error passed on", scenario_must_revalidate),
     ("invalidation", "9111 §4.4", "POST invalidates the URI", scenario_invalidation),
     ("only-if-cached", "9111 §5.2.1.7", "504 when nothing stored", scenario_only_if_cached),
+    ("must-understand", "9111 §5.2.2.3", "a known status stored in spite of no-store", lambda b, p: reused(b, p)),
     ("range", "9110 §14.2 / 9111 §3.4", "a range cut from the stored answer", scenario_range),
     ("head", "9110 §9.3.2 / 9111 §4.3.5", "HEAD filled by a GET that GETs reuse", scenario_head),
     ("connection", "9110 §7.6.1", "fields named in Connection stop at the proxy", scenario_connection),

@@ -290,4 +290,22 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, SendError::NotSent(_)), "{error:?}");
     }
+
+    #[tokio::test]
+    async fn an_answer_cut_short_is_a_failure_not_an_answer() {
+        // RFC 9111 §3.3: an incomplete response is never used as complete.
+        // The origin promises 100 bytes, sends 10 and closes.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/users/1", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 1024];
+            let _ = stream.read(&mut head).await;
+            let cut = "HTTP/1.1 200 OK\r\ncache-control: max-age=60\r\ncontent-length: 100\r\n\r\n0123456789";
+            stream.write_all(cut.as_bytes()).await.unwrap();
+        });
+        let transport = HyperTransport::new(Duration::from_secs(5));
+        let error = transport.send(get(&url)).await.unwrap_err();
+        assert!(matches!(error, SendError::Failed(_)), "{error:?}");
+    }
 }

@@ -769,7 +769,9 @@ fn answer_from(
             &preconditions,
             &Validators {
                 etag: header_str(&entry.headers, &header::ETAG),
-                last_modified: header_str(&entry.headers, &header::LAST_MODIFIED),
+                // RFC 9111 §4.3.2: without Last-Modified, the answer's Date.
+                last_modified: header_str(&entry.headers, &header::LAST_MODIFIED)
+                    .or_else(|| header_str(&entry.headers, &header::DATE)),
             },
         ) {
         let mut headers = HeaderMap::new();

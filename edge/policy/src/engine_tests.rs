@@ -635,3 +635,39 @@ async fn every_fill_the_store_is_told_of_ends_however_it_ends() {
         ]
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn if_modified_since_is_read_against_date_when_there_is_no_last_modified() {
+    // RFC 9111 §4.3.2: the stored Last-Modified, or else its Date (the
+    // test clock's now).
+    let origin = ScriptedOrigin::default();
+    let edge = edge(&origin);
+    script(
+        &origin,
+        vec![answer(
+            200,
+            &[
+                ("cache-control", "max-age=60"),
+                ("date", "Fri, 15 Jan 2027 08:00:00 GMT"),
+            ],
+            "dated",
+        )],
+    );
+    send(&edge, "GET", "/items/1", &[]).await;
+    let since_then = send(
+        &edge,
+        "GET",
+        "/items/1",
+        &[("if-modified-since", "Fri, 15 Jan 2027 08:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(since_then.response.status(), StatusCode::NOT_MODIFIED);
+    let before = send(
+        &edge,
+        "GET",
+        "/items/1",
+        &[("if-modified-since", "Fri, 15 Jan 2027 07:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(before.response.status(), StatusCode::OK);
+}

@@ -46,6 +46,9 @@ pub enum NotStorable {
     Status,
     /// The response said `no-store` (§5.2.2.5).
     NoStore,
+    /// `must-understand` on a status this cache does not implement the
+    /// caching rules of (§5.2.2.3).
+    NotUnderstood,
     /// The response said `private` without field names (§5.2.2.7).
     Private,
     /// The request carried credentials and the response did not say
@@ -114,7 +117,14 @@ pub fn storable(exchange: &Exchange<'_>) -> Result<CachePolicy, NotStorable> {
         return Err(NotStorable::Status);
     }
     let (response, targeted) = for_shared_cache(exchange.response);
-    if response.has("no-store") {
+    // §5.2.2.3: `must-understand` stores only a status whose caching rules
+    // the cache implements, and then in spite of `no-store` (which it is
+    // sent beside, for the caches that do not know it).
+    let must_understand = response.has("must-understand");
+    if must_understand && !understood(exchange.status) {
+        return Err(NotStorable::NotUnderstood);
+    }
+    if response.has("no-store") && !must_understand {
         return Err(NotStorable::NoStore);
     }
     if response
@@ -232,6 +242,14 @@ fn corrected_initial_age(exchange: &Exchange<'_>) -> u64 {
     let response_delay = exchange.response_ms.saturating_sub(exchange.request_ms);
     let corrected_age_value = age_value.saturating_add(response_delay);
     apparent_age.max(corrected_age_value)
+}
+
+/// The statuses whose caching rules this cache implements, for
+/// `must-understand` (RFC 9111 §5.2.2.3): those cacheable by default, less
+/// 206, which it never stores. Any other status with `must-understand` is
+/// not stored, whatever else the response says.
+fn understood(status: StatusCode) -> bool {
+    status != StatusCode::PARTIAL_CONTENT && heuristically_cacheable(status)
 }
 
 /// Statuses cacheable by default (RFC 9110 §15.1).
@@ -579,6 +597,27 @@ mod tests {
                 &[("cache-control", "max-age=60")],
                 false,
                 Err(Status),
+            ),
+            (
+                "9111 §5.2.2.3 must-understand with a status it knows overrides no-store",
+                200,
+                &[("cache-control", "max-age=60, must-understand, no-store")],
+                false,
+                Ok(()),
+            ),
+            (
+                "9111 §5.2.2.3 must-understand with a status it does not know: not stored",
+                299,
+                &[("cache-control", "max-age=60, must-understand, no-store")],
+                false,
+                Err(NotUnderstood),
+            ),
+            (
+                "9111 §5.2.2.3 must-understand, even without no-store",
+                302,
+                &[("cache-control", "max-age=60, must-understand")],
+                false,
+                Err(NotUnderstood),
             ),
             (
                 "9111 §3 a 1xx is not a final response",
