@@ -8,17 +8,7 @@ use crate::helpers::{expect_problem, TestStack};
 #[tokio::test]
 async fn the_users_api_works_on_dynamodb() {
     let moto = millions_testkit::moto();
-    let prefix = millions_testkit::unique_name("stack");
-    let stack = TestStack::start_with(
-        &[
-            "--backend",
-            "aws",
-            "--create-tables",
-            "--table-prefix",
-            &prefix,
-        ],
-        &moto.env(),
-    );
+    let stack = TestStack::start_on_aws(&moto.env());
 
     let (id, etag) = stack.create_john().await;
     let url = stack.url(&format!("/users/{id}"));

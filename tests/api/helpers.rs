@@ -69,6 +69,14 @@ impl TestStack {
     }
 
     /// Starts the stack with extra flags and environment variables.
+    /// The stack on the AWS services at `env`'s endpoint (`--backend aws`),
+    /// its tables, bucket and queues made under a fresh prefix.
+    pub fn start_on_aws(env: &[(&str, String)]) -> Self {
+        let prefix = millions_testkit::unique_name("stack");
+        let args = ["--backend", "aws", "--create-tables", "--table-prefix"];
+        Self::start_with(&[&args[..], &[prefix.as_str()]].concat(), env)
+    }
+
     pub fn start_with(args: &[&str], env: &[(&str, String)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_millions"))
             .args(["--port", "0", "--log-format", "json"])

@@ -15,4 +15,5 @@ mod metrics;
 mod photos;
 mod resharding;
 mod sessions;
+mod store_faults;
 mod users;

@@ -3,10 +3,12 @@
 //! [`moto`] runs the moto AWS emulator (from PyPI) on a free port of
 //! 127.0.0.1, installing it into the repository's `.venv` the first time, so
 //! adapters are tested through the official AWS SDK against a real HTTP API
-//! rather than a mocked client. [`photos`] has the photo fixtures;
+//! rather than a mocked client, and [`faults`] puts a proxy in front of it
+//! that throttles or hangs on demand. [`photos`] has the photo fixtures;
 //! [`free_port`] gives servers started as child processes a port of their own.
 
 pub mod browser;
+pub mod faults;
 pub mod logs;
 mod moto;
 pub mod photos;
