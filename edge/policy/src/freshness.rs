@@ -173,8 +173,12 @@ pub fn storable(exchange: &Exchange<'_>) -> Result<CachePolicy, NotStorable> {
             .is_some_and(|f| f.is_empty()),
         variant: variant(exchange.response, exchange.request),
     };
+    // Stale on arrival (an upstream Age, or a slow origin's response delay
+    // past the lifetime) is still worth keeping when it can be validated
+    // or may be served stale (RFC 5861 §3, §4).
     let reusable = policy.lifetime_ms > policy.initial_age_ms
         || has_validator(exchange.response)
+        || policy.stale_while_revalidate_ms > 0
         || policy.stale_if_error_ms > 0;
     if !reusable {
         return Err(NotStorable::NothingToReuse);
@@ -590,6 +594,23 @@ mod tests {
                 &[],
                 false,
                 Err(NothingToReuse),
+            ),
+            (
+                "9111 §3 nothing to reuse: stale on arrival, no validator",
+                200,
+                &[("cache-control", "max-age=1"), ("age", "5")],
+                false,
+                Err(NothingToReuse),
+            ),
+            (
+                "5861 §3 stale on arrival, but may be served while it revalidates",
+                200,
+                &[
+                    ("cache-control", "max-age=1, stale-while-revalidate=60"),
+                    ("age", "5"),
+                ],
+                false,
+                Ok(()),
             ),
             (
                 "9111 §3 no partial content",
