@@ -811,35 +811,33 @@ fn part_of(parts: &http::request::Parts, entry: &OriginAnswer) -> Response<Bytes
         &entry.headers,
         length,
     );
-    let (status, body) = match &selected {
-        Selected::Whole if parts.method == Method::HEAD => (entry.status, Bytes::new()),
-        Selected::Whole => (entry.status, entry.body.clone()),
+    let (status, headers, body) = match selected {
+        Selected::Whole if parts.method == Method::HEAD => {
+            (entry.status, entry.headers.clone(), Bytes::new())
+        }
+        Selected::Whole => (entry.status, entry.headers.clone(), entry.body.clone()),
         Selected::Part(range) => {
             // The range was validated against `length`, a usize.
-            let (first, last) = (*range.start() as usize, *range.end() as usize);
-            (StatusCode::PARTIAL_CONTENT, entry.body.slice(first..=last))
+            let body = entry
+                .body
+                .slice(*range.start() as usize..=*range.end() as usize);
+            let mut headers = entry.headers.clone();
+            let range = format!("bytes {}-{}/{length}", range.start(), range.end());
+            headers.insert(header::CONTENT_RANGE, content_range(range));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            (StatusCode::PARTIAL_CONTENT, headers, body)
         }
-        Selected::Unsatisfiable => (StatusCode::RANGE_NOT_SATISFIABLE, Bytes::new()),
-    };
-    let headers = match &selected {
         // §15.5.17: only where the content ends. None of the entry's fields,
         // its Cache-Control least: a cache further on must not keep the 416
         // as the answer to the URL.
         Selected::Unsatisfiable => {
             let mut headers = HeaderMap::new();
-            headers.insert(header::CONTENT_RANGE, content_range(format!("*/{length}")));
-            headers
-        }
-        Selected::Part(range) => {
-            let mut headers = entry.headers.clone();
             headers.insert(
                 header::CONTENT_RANGE,
-                content_range(format!("{}-{}/{length}", range.start(), range.end())),
+                content_range(format!("bytes */{length}")),
             );
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-            headers
+            (StatusCode::RANGE_NOT_SATISFIABLE, headers, Bytes::new())
         }
-        Selected::Whole => entry.headers.clone(),
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -847,8 +845,8 @@ fn part_of(parts: &http::request::Parts, entry: &OriginAnswer) -> Response<Bytes
     response
 }
 
-fn content_range(range: String) -> HeaderValue {
-    HeaderValue::try_from(format!("bytes {range}")).expect("digits, a dash and a slash")
+fn content_range(value: String) -> HeaderValue {
+    HeaderValue::try_from(value).expect("digits, a dash and a slash")
 }
 
 /// "00" to "99", for `Age` values below 100 s without formatting them.

@@ -46,7 +46,7 @@ use millions_edge_policy::config::settings_from_vars;
 use millions_edge_policy::engine::Edge;
 use millions_edge_policy::freshness::CachePolicy;
 use millions_edge_policy::runtime::{Client, OriginAnswer, ResponseStore, SendError, Transport};
-use millions_edge_policy::zone_purge::{cache_url, outcome, PurgeOutcome};
+use millions_edge_policy::zone_purge::{cache_url, outcome, PurgeOutcome, ZonePurge};
 use worker::{
     event, Cache, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit, Response,
     Result,
@@ -124,21 +124,18 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         // Served stale: refresh the entry after the answer is sent.
         ctx.wait_until(async move { edge.refresh(refresh, &client).await });
     }
-    if !handled.purged.is_empty() && edge.settings().zone_purge.is_some() {
+    let settings = edge.settings();
+    if let (Some(zone), false) = (&settings.zone_purge, handled.purged.is_empty()) {
         let keys = handled.purged;
-        ctx.wait_until(async move { purge_everywhere(edge, &keys).await });
+        ctx.wait_until(async move { purge_everywhere(zone, &settings.cache_origin, &keys).await });
     }
     from_http(handled.response)
 }
 
 /// Purges `keys` in every data centre of the zone, retrying what the API
 /// rate-limits or fails; a purge it refuses is logged and left to expire.
-async fn purge_everywhere(edge: &Edge<CacheApi, FetchTransport>, keys: &[String]) {
-    let settings = edge.settings();
-    let Some(zone) = &settings.zone_purge else {
-        return;
-    };
-    for call in zone.calls(&settings.cache_origin, keys) {
+async fn purge_everywhere(zone: &ZonePurge, cache_origin: &str, keys: &[String]) {
+    for call in zone.calls(cache_origin, keys) {
         let (parts, body) = call.into_parts();
         let mut wait = PURGE_RETRY_AFTER;
         for attempt in 1..=PURGE_TRIES {
